@@ -1,0 +1,8 @@
+"""Serve the digit reader at http://localhost:8001: ``python api.py --help``."""
+
+import sys
+
+from digits.server import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Pictures of a training run a person can read at a glance: curves, confusion matrix, misses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display needed; must precede pyplot
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from digits.config import NUM_CLASSES  # noqa: E402
+
+
+def plot_learning_curves(history, title: str, path: Path) -> Path:
+    """Write loss and accuracy per epoch, training against validation, as a PNG."""
+    epochs = np.arange(1, len(history) + 1)
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    loss_axes.plot(epochs, history["loss"], "o-", label="training", color="#1f77b4")
+    loss_axes.plot(epochs, history["val_loss"], "o-", label="validation", color="#d62728")
+    loss_axes.set(title="Loss (lower is better)", xlabel="epoch", ylabel="cross-entropy")
+    accuracy_axes.plot(epochs, 100 * history["accuracy"], "o-", label="training", color="#1f77b4")
+    accuracy_axes.plot(epochs, 100 * history["val_accuracy"], "o-", label="validation",
+                       color="#d62728")
+    best = int(np.argmax(history["val_accuracy"]))
+    accuracy_axes.annotate(f"best {100 * history['val_accuracy'].iloc[best]:.2f}%",
+                           (epochs[best], 100 * history["val_accuracy"].iloc[best]),
+                           textcoords="offset points", xytext=(0, -18), ha="center", color="#d62728")
+    accuracy_axes.set(title="Accuracy (higher is better)", xlabel="epoch", ylabel="accuracy (%)")
+    low = min(100 * np.min(history["val_accuracy"]), 100 * np.min(history["accuracy"]))
+    accuracy_axes.set_ylim(max(low - 0.5, 0), 100.2)
+    for axes in (loss_axes, accuracy_axes):
+        axes.grid(alpha=0.3)
+        axes.legend()
+        axes.xaxis.get_major_locator().set_params(integer=True)
+    figure.suptitle(f"{title}: learning curves", fontsize=13)
+    return _save(figure, path)
+
+
+def plot_confusion_matrix(confusion: np.ndarray, title: str, path: Path) -> Path:
+    """Write the 10x10 confusion matrix (rows: true digit, columns: what the model read) as a PNG."""
+    confusion = np.asarray(confusion)
+    figure, axes = plt.subplots(figsize=(7.2, 6.2), dpi=110)
+    off_diagonal = confusion.copy()
+    np.fill_diagonal(off_diagonal, 0)
+    # Colour only the mistakes, so the few that matter stand out against the large diagonal.
+    image = axes.imshow(off_diagonal, cmap="Reds", vmin=0, vmax=max(off_diagonal.max(), 1))
+    for true_digit in range(NUM_CLASSES):
+        for read_digit in range(NUM_CLASSES):
+            count = confusion[true_digit, read_digit]
+            if count == 0 and true_digit != read_digit:
+                continue
+            strong = true_digit != read_digit and count > 0.6 * off_diagonal.max()
+            axes.text(read_digit, true_digit, str(count), ha="center", va="center", fontsize=8,
+                      color="white" if strong else ("#555" if true_digit == read_digit else "black"),
+                      fontweight="bold" if true_digit != read_digit else "normal")
+    axes.set_xticks(range(NUM_CLASSES))
+    axes.set_yticks(range(NUM_CLASSES))
+    axes.set(xlabel="digit the model read", ylabel="true digit")
+    errors = int(confusion.sum() - np.trace(confusion))
+    axes.set_title(f"{title}: confusion matrix ({errors} errors of {int(confusion.sum())})")
+    figure.colorbar(image, ax=axes, label="number of mistakes")
+    return _save(figure, path)
+
+
+def plot_misses(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, title: str,
+                path: Path, limit: int = 48) -> Path:
+    """Write a grid of misread pictures, each labelled 'true → read (confidence)', as a PNG."""
+    predicted = probabilities.argmax(axis=1)
+    misses = np.flatnonzero(predicted != labels)
+    # The most confident mistakes first: they are the most instructive.
+    misses = misses[np.argsort(-probabilities[misses, predicted[misses]])][:limit]
+    columns = 8
+    rows = max(1, int(np.ceil(len(misses) / columns)))
+    figure, grid = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.55 + 0.6), dpi=110)
+    for axes in np.atleast_1d(grid).ravel():
+        axes.axis("off")
+    for axes, index in zip(np.atleast_1d(grid).ravel(), misses, strict=False):
+        axes.imshow(np.asarray(images[index]).reshape(28, 28), cmap="gray_r", vmin=0, vmax=255)
+        confidence = probabilities[index, predicted[index]]
+        axes.set_title(f"{labels[index]}→{predicted[index]} ({confidence:.0%})", fontsize=9,
+                       color="#b00")
+    shown = f"{len(misses)} most confident" if len(misses) == limit else f"all {len(misses)}"
+    figure.suptitle(f"{title}: misread test digits, true→read ({shown})", fontsize=12)
+    return _save(figure, path)
+
+
+def write_all(name: str, history, results: dict, test_data, probabilities: np.ndarray,
+              out_dir: Path) -> list[Path]:
+    """Write the three plots of a run under ``out_dir`` and return their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        plot_learning_curves(history, name, out_dir / f"{name}_learning_curves.png"),
+        plot_confusion_matrix(np.array(results["confusion_matrix"]), name,
+                              out_dir / f"{name}_confusion_matrix.png"),
+        plot_misses(test_data.images, test_data.labels, probabilities, name,
+                    out_dir / f"{name}_misses.png"),
+    ]
+
+
+def _save(figure, path: Path) -> Path:
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return Path(path)

@@ -1,0 +1,55 @@
+"""Command line of api.py: build the app and serve it with waitress (never Flask's dev server)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from digits.config import DEFAULT_HOST, DEFAULT_PORT, MAX_UPLOAD_BYTES, MODEL_PREFERENCE
+
+# Waitress keeps request bodies up to this size in memory (uploads never touch the disk) and
+# refuses larger ones itself; between MAX_UPLOAD_BYTES and this the app answers a JSON 413.
+BODY_BUFFER_BYTES = 4 * MAX_UPLOAD_BYTES
+DEFAULT_THREADS = 8
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the server's argument parser."""
+    parser = argparse.ArgumentParser(prog="api.py", description="Serve the digit reader over HTTP.")
+    parser.add_argument("--host", default=os.environ.get("HOST", DEFAULT_HOST),
+                        help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)),
+                        help=f"port (default $PORT or {DEFAULT_PORT})")
+    parser.add_argument("--model", choices=MODEL_PREFERENCE,
+                        help="default model (default: the most accurate one in model/)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help=f"worker threads (default {DEFAULT_THREADS})")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load the models, then serve until interrupted."""
+    args = build_parser().parse_args(argv)
+    started = time.perf_counter()
+    from waitress import serve
+
+    from digits.web import create_app
+
+    try:
+        app = create_app({"MODEL_NAME": args.model} if args.model else None)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"api.py: error: {error}", file=sys.stderr)
+        return 2
+    default = app.extensions["default_model"]
+    card = app.extensions["classifiers"][default].card
+    accuracy = card.get("test_accuracy")
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"digits: serving {card.get('name', default)}"
+          f"{f' (test accuracy {accuracy:.2%})' if accuracy else ''} at http://{shown_host}:{args.port}"
+          f"  [ready in {time.perf_counter() - started:.1f} s; Ctrl+C stops]", flush=True)
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="digits",
+          max_request_body_size=BODY_BUFFER_BYTES, inbuf_overflow=BODY_BUFFER_BYTES,
+          channel_timeout=30, _quiet=True)
+    return 0

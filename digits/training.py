@@ -1,0 +1,324 @@
+"""Train a network on the MNIST CSVs, evaluate it on the test CSV, save the .h5, its card and plots."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from digits.augment import AugmentSettings, make_batch_feeder
+from digits.config import MODEL_DIR, NUM_CLASSES, card_path, model_path
+from digits.data import Digits, array_sha256, read_csv
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Default hyper-parameters of one model kind; each can be overridden from the command line."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    patience: int
+    augment: AugmentSettings | None = field(default_factory=AugmentSettings)
+    label_smoothing: float = 0.0
+
+
+PROFILES = {
+    # 15 augmented epochs of a 2x1024 net fit the 3-minute budget on 2 cores.
+    "dense": Profile(epochs=15, batch_size=128, learning_rate=1e-3, patience=6,
+                     augment=AugmentSettings(rotation_degrees=8, shift_pixels=2,
+                                             scale_range=(0.92, 1.08), shear=0.1)),
+    "cnn-small": Profile(epochs=4, batch_size=128, learning_rate=2e-3, patience=3,
+                         augment=AugmentSettings(rotation_degrees=8, shift_pixels=2,
+                                                 scale_range=(0.92, 1.08), shear=0.1)),
+    # After Deotte: rotation/zoom/shift augmentation, decaying LR, ~30 epochs.
+    "cnn": Profile(epochs=30, batch_size=128, learning_rate=1e-3, patience=10,
+                   augment=AugmentSettings(rotation_degrees=10, shift_pixels=2.5,
+                                           scale_range=(0.9, 1.1), shear=0.15,
+                                           stroke_change_probability=0.1),
+                   label_smoothing=0.05),
+}
+VALIDATION_SIZE = 5000
+
+
+@dataclass
+class TrainingConfig:
+    """Everything one training run depends on."""
+
+    model_name: str = "dense"
+    train_csv: Path = Path("data/mnist_train.csv")
+    test_csv: Path = Path("data/mnist_test.csv")
+    out_dir: Path = MODEL_DIR
+    epochs: int | None = None
+    batch_size: int | None = None
+    seed: int = 42
+    train_limit: int | None = None  # use only the first N training rows (tests, quick looks)
+    test_limit: int | None = None
+    validation_size: int = VALIDATION_SIZE
+    resume: bool = True
+    plots: bool = True
+    verbose: int | str = "auto"
+
+    @property
+    def profile(self) -> Profile:
+        return PROFILES[self.model_name]
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def split_validation(count: int, validation_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (train indices, validation indices): a seeded random split of ``count`` rows."""
+    if not 0 < validation_size < count:
+        raise ValueError(f"validation size {validation_size} must be between 1 and {count - 1}")
+    order = np.random.default_rng(seed).permutation(count)
+    return np.sort(order[validation_size:]), np.sort(order[:validation_size])
+
+
+def cosine_learning_rate(base: float, total_epochs: int):
+    """Return epoch -> learning rate, a cosine decay from ``base`` to 2% of it."""
+
+    def schedule(epoch: int, _current: float = 0.0) -> float:
+        progress = min(epoch / max(total_epochs - 1, 1), 1.0)
+        return float(base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))))
+
+    return schedule
+
+
+def predict_probabilities(model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """Return the model's probabilities for uint8 pictures, batch by batch, without ``predict``."""
+    from digits.preprocess import to_model_input
+
+    outputs = [np.asarray(model(to_model_input(images[start:start + batch_size]), training=False))
+               for start in range(0, len(images), batch_size)]
+    return np.concatenate(outputs) if outputs else np.zeros((0, NUM_CLASSES), np.float32)
+
+
+def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    """Return accuracy, error count, per-class accuracy and the confusion matrix."""
+    predicted = probabilities.argmax(axis=1)
+    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    per_class = {str(digit): round(float(confusion[digit, digit] / max(confusion[digit].sum(), 1)), 6)
+                 for digit in range(NUM_CLASSES)}
+    errors = int((predicted != labels).sum())
+    return {
+        "accuracy": float((predicted == labels).mean()),
+        "errors": errors,
+        "count": int(len(labels)),
+        "per_class_accuracy": per_class,
+        "confusion_matrix": confusion.tolist(),
+    }
+
+
+def library_versions() -> dict:
+    """Return the versions of the libraries a model's numbers depend on."""
+    import keras
+    import pandas
+    import tensorflow
+
+    return {"python": platform.python_version(), "tensorflow": tensorflow.__version__,
+            "keras": keras.__version__, "numpy": np.__version__, "pandas": pandas.__version__}
+
+
+def architecture_summary(model) -> list[str]:
+    """Return one readable line per layer: name, output shape, parameters."""
+    lines = []
+    for layer in model.layers:
+        shape = getattr(layer, "output", None)
+        shape = tuple(shape.shape) if shape is not None else ()
+        lines.append(f"{layer.__class__.__name__} {shape[1:]} params={layer.count_params()}")
+    return lines
+
+
+class _EpochSync:
+    """Keeps the batch feeder's epoch equal to Keras' epoch, also after a resume."""
+
+    @staticmethod
+    def make(keras, feeder):
+        class EpochSync(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                feeder.set_epoch(epoch)
+
+        return EpochSync()
+
+
+def _best_so_far(log_csv: Path) -> float | None:
+    """Return the best val_accuracy in a CSVLogger file, if a previous run left one."""
+    if not log_csv.exists():
+        return None
+    import pandas as pd
+
+    history = pd.read_csv(log_csv)
+    return float(history["val_accuracy"].max()) if len(history) else None
+
+
+def train(config: TrainingConfig, log=print) -> dict:
+    """Run one training as ``config`` says; return the model card (also written beside the .h5)."""
+    if config.model_name not in PROFILES:
+        raise ValueError(f"unknown model {config.model_name!r}; choose one of {', '.join(PROFILES)}")
+    profile = config.profile
+    epochs = config.epochs or profile.epochs
+    batch_size = config.batch_size or profile.batch_size
+    if epochs < 1 or batch_size < 1:
+        raise ValueError("epochs and batch size must be positive")
+
+    # Prepare the data first: a bad CSV is reported before TensorFlow's slow start.
+    train_data = read_csv(config.train_csv)
+    test_data = read_csv(config.test_csv)
+
+    # Setup: same seed, same model.
+    from digits.quiet import import_keras
+
+    keras = import_keras()
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+
+    train_data = _limit(train_data, config.train_limit)
+    test_data = _limit(test_data, config.test_limit)
+    validation_size = min(config.validation_size, max(len(train_data) // 10, 1))
+    train_rows, validation_rows = split_validation(len(train_data), validation_size, config.seed)
+    log(f"training on {len(train_rows)} pictures, validating on {len(validation_rows)}, "
+        f"testing on {len(test_data)}")
+    feeder = make_batch_feeder(train_data.images[train_rows], train_data.labels[train_rows],
+                               batch_size, config.seed, profile.augment)
+    from digits.preprocess import to_model_input
+
+    validation = (to_model_input(train_data.images[validation_rows]), train_data.labels[validation_rows])
+
+    # Build the model.
+    from digits.models import build_model
+
+    model = build_model(config.model_name)
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    if profile.label_smoothing:
+        loss = _smoothed_sparse_loss(keras, profile.label_smoothing)
+    model.compile(optimizer=keras.optimizers.Adam(profile.learning_rate), loss=loss,
+                  metrics=["accuracy"])
+
+    # Train, with checkpoints so an interrupted run resumes where it stopped.
+    out_dir = Path(config.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work_dir = out_dir / "checkpoints" / config.model_name
+    if not config.resume and work_dir.exists():
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    best_weights = work_dir / "best.weights.h5"
+    log_csv = work_dir / "history.csv"
+    previous_best = _best_so_far(log_csv) if (work_dir / "backup").exists() else None
+    if previous_best is None and log_csv.exists():
+        log_csv.unlink()
+    if previous_best is not None:
+        log(f"resuming the interrupted run (best validation accuracy so far {previous_best:.4%})")
+    callbacks = [
+        _EpochSync.make(keras, feeder),
+        keras.callbacks.LearningRateScheduler(cosine_learning_rate(profile.learning_rate, epochs)),
+        keras.callbacks.ModelCheckpoint(best_weights, monitor="val_accuracy", save_best_only=True,
+                                        save_weights_only=True, initial_value_threshold=previous_best),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=profile.patience),
+        keras.callbacks.CSVLogger(log_csv, append=True),
+        keras.callbacks.BackupAndRestore(work_dir / "backup", delete_checkpoint=True),
+    ]
+    verbose = config.verbose
+    if verbose == "auto":
+        verbose = 1 if sys.stdout.isatty() else 2
+    started = time.perf_counter()
+    model.fit(feeder, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    training_seconds = time.perf_counter() - started
+    model.load_weights(best_weights)
+
+    # Evaluate on the test set, once, after model selection on the validation split.
+    import pandas as pd
+
+    history = pd.read_csv(log_csv)
+    test_probabilities = predict_probabilities(model, test_data.images)
+    results = evaluate(test_probabilities, test_data.labels)
+    path = model_path(config.model_name, out_dir)
+    model.save(path, include_optimizer=False)
+    card = {
+        "name": f"mnist_{config.model_name.replace('-', '_')}",
+        "model": config.model_name,
+        "file": path.name,
+        "architecture": architecture_summary(model),
+        "parameters": int(model.count_params()),
+        "epochs_run": int(len(history)),
+        "epochs_planned": epochs,
+        "best_epoch": int(history["val_accuracy"].idxmax()) + 1,
+        "batch_size": batch_size,
+        "seed": config.seed,
+        "learning_rate": profile.learning_rate,
+        "augmentation": dataclasses.asdict(profile.augment) if profile.augment else None,
+        "training_seconds": round(training_seconds, 1),
+        "validation_accuracy": round(float(history["val_accuracy"].max()), 6),
+        "test_accuracy": round(results["accuracy"], 6),
+        "test_errors": results["errors"],
+        "test_count": results["count"],
+        "per_class_accuracy": results["per_class_accuracy"],
+        "confusion_matrix": results["confusion_matrix"],
+        "data": {
+            "train_csv": {"file": Path(config.train_csv).name, "rows": len(train_data),
+                          "sha256": file_sha256(config.train_csv),
+                          "images_sha256": array_sha256(train_data.images)},
+            "test_csv": {"file": Path(config.test_csv).name, "rows": len(test_data),
+                         "sha256": file_sha256(config.test_csv),
+                         "images_sha256": array_sha256(test_data.images)},
+            "validation_rows": int(len(validation_rows)),
+        },
+        "history": {column: [round(float(value), 6) for value in history[column]]
+                    for column in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
+                    if column in history},
+        "versions": library_versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    card_path(config.model_name, out_dir).write_text(json.dumps(card, indent=2) + "\n")
+    if config.plots:
+        from digits import plots
+
+        written = plots.write_all(card["name"], history, results, test_data, test_probabilities,
+                                  out_dir / "reports")
+        card["plots"] = [str(Path("reports") / p.name) for p in written]
+        card_path(config.model_name, out_dir).write_text(json.dumps(card, indent=2) + "\n")
+    # The run finished: its resume state is no longer needed.
+    shutil.rmtree(work_dir, ignore_errors=True)
+    return card
+
+
+def _smoothed_sparse_loss(keras, smoothing: float):
+    """Return a sparse-label cross-entropy with label smoothing (Keras has it only for one-hot)."""
+    import tensorflow as tf
+
+    categorical = keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
+
+    def loss(labels, probabilities):
+        one_hot = tf.one_hot(tf.cast(tf.reshape(labels, [-1]), tf.int32), NUM_CLASSES)
+        return categorical(one_hot, probabilities)
+
+    return loss
+
+
+def _limit(data: Digits, limit: int | None) -> Digits:
+    if limit is None or limit >= len(data):
+        return data
+    return Digits(images=data.images[:limit], labels=data.labels[:limit])
+
+
+def load_card(path: Path) -> dict:
+    """Return a model card read from its JSON file."""
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,156 @@
+"""Model building, a short end-to-end training run, plots, reproducibility, and the shipped models."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from digits.config import MODEL_DIR, card_path, model_path
+from digits.data import read_csv, write_csv
+from digits.training import TrainingConfig, cosine_learning_rate, predict_probabilities, split_validation
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("name, convolutional", [("dense", False), ("cnn", True), ("cnn-small", True)])
+def test_models_build_with_the_expected_shape(name, convolutional):
+    from digits.models import build_model
+
+    model = build_model(name)
+    assert model.input_shape == (None, 28, 28, 1)
+    assert model.output_shape == (None, 10)
+    kinds = {layer.__class__.__name__ for layer in model.layers}
+    assert ("Conv2D" in kinds) == convolutional
+    probabilities = np.asarray(model(np.zeros((2, 28, 28, 1), np.float32), training=False))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_unknown_model_is_a_value_error():
+    from digits.models import build_model
+
+    with pytest.raises(ValueError, match="unknown model 'resnet'"):
+        build_model("resnet")
+
+
+def test_validation_split_is_disjoint_and_seeded():
+    train, validation = split_validation(1000, 100, seed=3)
+    assert len(validation) == 100 and len(train) == 900
+    assert not set(train) & set(validation)
+    np.testing.assert_array_equal(validation, split_validation(1000, 100, seed=3)[1])
+
+
+def test_learning_rate_decays_from_base():
+    schedule = cosine_learning_rate(1e-3, 10)
+    rates = [schedule(epoch) for epoch in range(10)]
+    assert rates[0] == pytest.approx(1e-3)
+    assert all(later < earlier for earlier, later in zip(rates, rates[1:], strict=False))
+    assert rates[-1] == pytest.approx(2e-5)
+
+
+@pytest.fixture(scope="module")
+def small_csvs(tmp_path_factory, mnist_csvs):
+    """A 3,000-row training slice and a 1,000-row test slice of the real MNIST."""
+    folder = tmp_path_factory.mktemp("csv")
+    train = read_csv(mnist_csvs[0])
+    test = read_csv(mnist_csvs[1])
+    write_csv(folder / "train.csv", train.images[:3000], train.labels[:3000])
+    write_csv(folder / "test.csv", test.images[:1000], test.labels[:1000])
+    return folder / "train.csv", folder / "test.csv"
+
+
+def short_run(small_csvs, out_dir, model_name="dense", seed=5, epochs=2):
+    from digits.training import train
+
+    config = TrainingConfig(model_name=model_name, train_csv=small_csvs[0], test_csv=small_csvs[1],
+                            out_dir=out_dir, epochs=epochs, seed=seed, verbose=0)
+    return train(config, log=lambda message: None)
+
+
+@pytest.fixture(scope="module")
+def trained(small_csvs, tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("model")
+    return out_dir, short_run(small_csvs, out_dir)
+
+
+def test_short_training_writes_model_card_and_plots(trained):
+    out_dir, card = trained
+    assert model_path("dense", out_dir).exists()
+    saved = json.loads(card_path("dense", out_dir).read_text())
+    assert saved["test_count"] == 1000
+    assert saved["test_accuracy"] > 0.8  # two epochs on 2,700 digits already read most
+    for key in ("architecture", "parameters", "epochs_run", "seed", "training_seconds",
+                "per_class_accuracy", "data", "versions"):
+        assert key in saved
+    assert saved["data"]["train_csv"]["rows"] == 3000
+    assert set(saved["per_class_accuracy"]) == {str(d) for d in range(10)}
+    assert not (out_dir / "checkpoints" / "dense").exists()  # a finished run leaves no resume state
+    for relative in saved["plots"]:
+        data = (out_dir / relative).read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000
+
+
+def test_saved_model_reloads_and_predicts_exactly_as_before(trained, small_csvs):
+    from digits.quiet import import_keras
+
+    keras = import_keras()
+    out_dir, card = trained
+    test = read_csv(small_csvs[1])
+    model = keras.models.load_model(model_path("dense", out_dir), compile=False)
+    probabilities = predict_probabilities(model, test.images)
+    predicted = probabilities.argmax(axis=1)
+    assert (predicted == test.labels).mean() == pytest.approx(card["test_accuracy"], abs=1e-6)
+    again = predict_probabilities(keras.models.load_model(model_path("dense", out_dir), compile=False),
+                                  test.images)
+    np.testing.assert_array_equal(probabilities, again)
+
+
+@pytest.mark.slow
+def test_same_seed_gives_the_same_model(trained, small_csvs, tmp_path):
+    from digits.quiet import import_keras
+
+    keras = import_keras()
+    first_dir, first_card = trained
+    second_card = short_run(small_csvs, tmp_path)
+    assert second_card["test_accuracy"] == first_card["test_accuracy"]
+    first = keras.models.load_model(model_path("dense", first_dir), compile=False)
+    second = keras.models.load_model(model_path("dense", tmp_path), compile=False)
+    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["cnn-small", "cnn"])
+def test_convolutional_models_train_briefly(small_csvs, tmp_path, name):
+    card = short_run(small_csvs, tmp_path, model_name=name, epochs=2)
+    # Two short epochs: the training loss falls and the digits are read far above chance (10%)
+    # once batch norm's running statistics settle, which takes the small CNN less time.
+    assert card["history"]["loss"][1] < card["history"]["loss"][0]
+    assert card["history"]["accuracy"][1] > 0.3
+    if name == "cnn-small":
+        assert card["test_accuracy"] > 0.5
+    assert model_path(name, tmp_path).exists()
+
+
+def shipped_models() -> list[str]:
+    return [name for name in ("dense", "cnn", "cnn-small") if model_path(name, MODEL_DIR).exists()]
+
+
+def test_the_dense_model_is_shipped():
+    assert "dense" in shipped_models()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", shipped_models())
+def test_shipped_model_accuracy_matches_its_card(name, mnist_test):
+    from digits.inference import load_classifier
+
+    card = json.loads(card_path(name).read_text())
+    classifier = load_classifier(name)
+    predicted = classifier.probabilities(mnist_test.images.reshape(-1, 28, 28)).argmax(axis=1)
+    accuracy = float((predicted == mnist_test.labels).mean())
+    assert card["test_count"] == 10000
+    assert abs(100 * accuracy - 100 * card["test_accuracy"]) <= 0.01
+    assert card["data"]["test_csv"]["images_sha256"] == \
+        "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161"

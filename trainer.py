@@ -1,0 +1,8 @@
+"""Train a handwritten-digit recogniser on MNIST: ``python trainer.py --help``."""
+
+import sys
+
+from digits.cli_train import main
+
+if __name__ == "__main__":
+    sys.exit(main())
