@@ -383,6 +383,54 @@ def digits_from_grey(grey: np.ndarray, original_width: int | None = None,
     return crops
 
 
+def rgba_from_array(array: np.ndarray) -> np.ndarray:
+    """Turn any picture-like array (h, w) or (h, w, 1|3|4), any numeric dtype, into float32 RGBA.
+
+    Raises PictureError for arrays that cannot be a picture (wrong shape, empty, NaN, too big).
+    """
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise PictureError(f"an array of shape {array.shape} is not a picture; "
+                           "use (height, width) or (height, width, 3 or 4)")
+    height, width = array.shape[:2]
+    if height < 1 or width < 1:
+        raise PictureError("the picture has no pixels")
+    if height * width > MAX_PIXELS:
+        raise PictureError(f"the picture is {width}x{height} pixels; the limit is "
+                           f"{MAX_PIXELS / 1e6:.0f} megapixels", status=413)
+    if array.dtype == bool:
+        values = array.astype(np.float32)
+    elif np.issubdtype(array.dtype, np.integer):
+        top = 255.0 if array.dtype.itemsize == 1 else 65535.0
+        values = np.clip(array.astype(np.float64) / top, 0, 1).astype(np.float32)
+    elif np.issubdtype(array.dtype, np.floating):
+        values = array.astype(np.float64)
+        if not np.isfinite(values).all():
+            raise PictureError("the picture holds NaN or infinite values")
+        top = float(values.max())
+        values = np.clip(values / (255.0 if top > 1.0 else 1.0), 0, 1).astype(np.float32)
+    else:
+        raise PictureError(f"pixels of type {array.dtype} are not supported")
+    if values.ndim == 2:
+        values = np.dstack([values, values, values, np.ones_like(values)])
+    elif values.shape[2] == 3:
+        values = np.dstack([values, np.ones(values.shape[:2], np.float32)])
+    return np.ascontiguousarray(values, dtype=np.float32)
+
+
+def digits_from_array(array: np.ndarray) -> list[DigitCrop]:
+    """Find and normalise the digits of a picture given as an array (see rgba_from_array)."""
+    rgba = rgba_from_array(array)
+    height, width = rgba.shape[:2]
+    factor = max(height, width) // (2 * WORKING_SIDE)
+    if factor >= 2:  # bounded work, as for decoded files
+        rgba = cv2.resize(rgba, (max(1, width // factor), max(1, height // factor)),
+                          interpolation=cv2.INTER_AREA)
+    return digits_from_grey(to_grey(rgba), width, height)
+
+
 def _already_mnist(grey: np.ndarray) -> DigitCrop:
     """Pass a 28x28 picture through unchanged (only its polarity fixed): it is model-sized already."""
     pixels = grey if not ink_is_dark(grey) else 1.0 - grey

@@ -1,0 +1,110 @@
+"""Helpers the benchmarks share: start the real server, send pictures over loopback, statistics."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    """Return a free TCP port on loopback."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(command: list[str] | None = None, port: int | None = None, ready_path: str = "/healthz",
+                 timeout: float = 60.0, extra_env: dict | None = None) -> tuple[subprocess.Popen, int, float]:
+    """Start a server process the way the README does; return it, its port and seconds to first answer."""
+    port = port or free_port()
+    command = command or [sys.executable, "api.py"]
+    environment = dict(os.environ, PORT=str(port), PYTHONUNBUFFERED="1", **(extra_env or {}))
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.STDOUT)
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"server {command} exited with {process.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", ready_path)
+            if connection.getresponse().status == 200:
+                return process, port, time.perf_counter() - started
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise TimeoutError(f"server {command} did not answer in {timeout} s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop a server started by start_server."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def multipart(data: bytes, field: str = "image", filename: str = "picture.png") -> tuple[bytes, str]:
+    """Return a multipart/form-data body holding one file, and its content type."""
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+class Client:
+    """A keep-alive HTTP client for one loopback server."""
+
+    def __init__(self, port: int, timeout: float = 30):
+        self.port = port
+        self.timeout = timeout
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def post_picture(self, data: bytes, path: str = "/api/predict") -> tuple[int, dict, float]:
+        """Send one picture; return the status, the JSON body and the seconds it took."""
+        body, content_type = multipart(data)
+        started = time.perf_counter()
+        try:
+            self.connection.request("POST", path, body=body, headers={"Content-Type": content_type})
+            response = self.connection.getresponse()
+            payload = response.read()
+        except (OSError, http.client.HTTPException):
+            self.connection.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            raise
+        elapsed = time.perf_counter() - started
+        try:
+            parsed = json.loads(payload)
+        except ValueError:
+            parsed = {"raw": payload[:200].decode("latin1")}
+        return response.status, parsed, elapsed
+
+
+def percentiles(seconds: list[float]) -> dict:
+    """Return p50/p90/p99 in milliseconds."""
+    values = np.asarray(seconds) * 1000
+    return {name: float(np.percentile(values, q)) for name, q in (("p50", 50), ("p90", 90), ("p99", 99))}
+
+
+def png(pixels: np.ndarray) -> bytes:
+    """Encode a uint8 array as PNG bytes."""
+    import cv2
+
+    ok, encoded = cv2.imencode(".png", pixels)
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return encoded.tobytes()
