@@ -19,8 +19,6 @@ class AugmentSettings:
     stroke_change_probability: float = 0.0  # share of pictures made thinner or bolder
 
 
-NO_AUGMENTATION = None
-
 
 def random_affine(images: np.ndarray, rng: np.random.Generator, settings: AugmentSettings) -> np.ndarray:
     """Return float32 copies of (n, 28, 28) pictures, each moved by its own random affine map."""

@@ -13,7 +13,8 @@ from digits.preprocess import to_model_input
 
 # Batches are padded up to one of these sizes so the compiled function is traced a few times
 # at start-up and never during a request.
-BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+WARM_BUCKETS = 64  # the server warms sizes up to this; bulk work traces bigger ones once
 
 
 @dataclass
@@ -28,13 +29,13 @@ class Classifier:
     def test_accuracy(self) -> float | None:
         return self.card.get("test_accuracy")
 
-    def probabilities(self, pictures: np.ndarray) -> np.ndarray:
-        """Return (n, 10) probabilities for uint8 pictures (n, 28, 28), in one call per bucket."""
+    def probabilities(self, pictures: np.ndarray, max_batch: int = WARM_BUCKETS) -> np.ndarray:
+        """Return (n, 10) probabilities for uint8 pictures (n, 28, 28), one call per chunk."""
         batch = to_model_input(pictures)
         count = len(batch)
         outputs = []
-        for start in range(0, count, BATCH_BUCKETS[-1]):
-            chunk = batch[start:start + BATCH_BUCKETS[-1]]
+        for start in range(0, count, max_batch):
+            chunk = batch[start:start + max_batch]
             bucket = next(size for size in BATCH_BUCKETS if size >= len(chunk))
             if bucket != len(chunk):
                 padding = np.zeros((bucket - len(chunk), IMAGE_SIDE, IMAGE_SIDE, 1), np.float32)
@@ -53,7 +54,8 @@ def wrap_model(model, name: str, card: dict | None = None) -> Classifier:
         return model(batch, training=False)
 
     classifier = Classifier(name=name, card=card or {"name": name}, function=forward)
-    for size in BATCH_BUCKETS:  # trace and warm every batch size before the first request
+    for size in (size for size in BATCH_BUCKETS if size <= WARM_BUCKETS):
+        # Trace and warm each batch size the server uses before the first request.
         classifier.function(np.zeros((size, IMAGE_SIDE, IMAGE_SIDE, 1), np.float32))
     return classifier
 

@@ -185,94 +185,249 @@ def ink_is_dark(grey: np.ndarray) -> bool:
 
 
 def ink_map(grey: np.ndarray) -> np.ndarray:
-    """Return how much ink each pixel holds, 0 (background) to 1, with uneven light removed."""
+    """Return how much ink each pixel holds, 0 (paper) to 1, with uneven light and shadows removed."""
     light = grey if ink_is_dark(grey) else 1.0 - grey
     height, width = light.shape
     if min(height, width) < 8:
-        background = np.full_like(light, float(np.median(light)))
+        background = np.full_like(light, float(np.max(light)))
     else:
-        # The paper's brightness everywhere: strokes are thin, so a closing (max filter then
-        # min filter) bigger than a stroke fills them in and leaves the lighting gradient.
-        size = max(3, (min(height, width) // 12) | 1)
+        # The paper's brightness everywhere: a closing (max then min filter) wider than any
+        # stroke fills the strokes in and keeps the lighting. Done on a small copy: light
+        # changes slowly, and the work stays bounded.
+        factor = max(1, min(height, width) // 96)
+        small = cv2.resize(light, (max(1, width // factor), max(1, height // factor)),
+                           interpolation=cv2.INTER_AREA) if factor > 1 else light
+        size = max(3, (min(small.shape) // 3) | 1)  # wider than strokes, narrow enough for shadows
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
-        background = cv2.morphologyEx(light, cv2.MORPH_CLOSE, kernel)
-        background = cv2.blur(background, (size, size))
-    background = np.maximum(background, 1e-3)
+        background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REFLECT)
+        background = cv2.GaussianBlur(background, (0, 0), size / 3)
+        if factor > 1:
+            background = cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
+        background = np.maximum(background, light)
+    background = np.maximum(background, 0.02)
     return np.clip((background - light) / background, 0, 1).astype(np.float32)
 
 
 def ink_mask(ink: np.ndarray) -> np.ndarray:
-    """Return the binary mask of ink pixels (uint8 0/255), or all zeros for a blank page."""
-    strongest = float(np.percentile(ink, 99.9)) if ink.size else 0.0
-    if strongest < 0.2:  # nothing on the page stands out from the paper: blank
+    """Return the binary mask of ink pixels (uint8 0/255), or all zeros for a blank page.
+
+    Hysteresis: pixels clearly inked seed the mask, and fainter pixels join only where they
+    touch a seed, so faint strokes stay whole while paper texture stays out.
+    """
+    if ink.size == 0:
         return np.zeros(ink.shape, np.uint8)
+    strongest = float(cv2.GaussianBlur(ink, (3, 3), 0).max())
+    if strongest < 0.15:  # nothing on the page stands out from the paper: blank
+        return np.zeros(ink.shape, np.uint8)
+    ink = ink / strongest
     ink8 = np.round(ink * 255).astype(np.uint8)
     otsu, _ = cv2.threshold(ink8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    # Never call paper texture ink: the threshold is at least a quarter of the strongest ink.
-    level = max(otsu, 0.25 * strongest * 255)
-    return np.where(ink8 > level, 255, 0).astype(np.uint8)
+    high = max(otsu / 255.0, 0.45)
+    low = max(0.4 * high, 0.16)
+    weak = (ink > low).astype(np.uint8)
+    count, labels = cv2.connectedComponents(weak, connectivity=8)
+    seeded = np.zeros(count, bool)
+    seeded[np.unique(labels[ink > high])] = True
+    seeded[0] = False
+    mask = np.where(seeded[labels], 255, 0).astype(np.uint8)
+    # Lines are looked for among fainter marks too: a ruled line half lost in a shadow or in
+    # JPEG noise must still be recognised as one line across the page.
+    paper_noise = float(np.median(ink))
+    faint = np.where((ink > max(0.5 * low, 5 * paper_noise)) | (mask > 0), 255, 0).astype(np.uint8)
+    return remove_ruled_lines(mask, faint)
+
+
+def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
+    """Erase notebook lines and page edges (long thin straight marks) from a mask, keeping digits.
+
+    Each line is fitted as a straight band and only that band is erased, so a digit that
+    touches or crosses a line keeps its strokes; the small gaps left are closed again.
+    """
+    height, width = mask.shape
+    cleaned = mask
+    for horizontal in (True, False):
+        length = (width if horizontal else height)
+        if length < 40:
+            continue
+        # Straight runs a quarter of the page long: ruled lines, rarely parts of digits.
+        run = max(15, length // 4)
+        kernel = np.ones((1, run) if horizontal else (run, 1), np.uint8)
+        source = cleaned if candidates is None else candidates
+        # Thin lines are never perfectly level: thicken across them so a straight run exists.
+        across_kernel = np.ones((5, 1) if horizontal else (1, 5), np.uint8)
+        runs = cv2.morphologyEx(cv2.dilate(source, across_kernel), cv2.MORPH_OPEN, kernel)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+        for index in range(1, count):
+            x, y, w, h, area = (int(value) for value in stats[index])
+            span = w if horizontal else h
+            # A ruled line runs (nearly) from edge to edge, if maybe lost for a while in a
+            # shadow; a margin line runs the whole height. A tall 1 on a canvas does neither.
+            start, reach = (x, 0.25) if horizontal else (y, 0.1)
+            if span < 0.6 * length or start > reach * length or start + span < (1 - reach) * length:
+                continue
+            ys, xs = np.nonzero((labels == index) & (source > 0))
+            if len(xs) < 3:
+                continue
+            along, across = (xs, ys) if horizontal else (ys, xs)
+            # The line's own thickness: the typical count of pixels across it (digits that
+            # touch it add to a few positions only).
+            # (a low percentile: where digits sit on the line, the counts are higher)
+            thickness = float(np.percentile(np.bincount(along)[np.unique(along)], 20))
+            if thickness > 0.04 * (height if horizontal else width) + 3:
+                continue  # too thick for a ruled line: a big bold stroke
+            # Fit the line where it runs alone (columns a digit does not also fill).
+            per_position = np.bincount(along)
+            alone = per_position[along] <= 2 * thickness + 2
+            if alone.sum() < 3:
+                continue
+            half = thickness / 2 + 1.5
+            for slope, intercept in _fit_lines(along[alone], across[alone], thickness):
+                band = _line_band(cleaned.shape, slope, intercept, half, horizontal)
+                cleaned = cv2.bitwise_and(cleaned, cv2.bitwise_not(band))
+                # Re-join the strokes the erased band cut through, across the line's direction.
+                gaps = int(np.ceil(2 * half)) + 2
+                closing = np.ones((gaps, 1) if horizontal else (1, gaps), np.uint8)
+                rejoined = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, closing)
+                cleaned = np.where(band > 0, rejoined, cleaned).astype(np.uint8)
+    return cleaned
+
+
+def _fit_lines(along: np.ndarray, across: np.ndarray, thickness: float, depth: int = 0) -> list:
+    """Fit straight lines to pixels that may belong to several parallel lines joined by a digit."""
+    if len(along) < 3 or np.ptp(along) < 10:
+        return []
+    slope, intercept = np.polyfit(along, across, 1)
+    residual = across - (slope * along + intercept)
+    if np.abs(residual).max() <= thickness + 2 or depth >= 4:
+        return [(slope, intercept)]
+    return (_fit_lines(along[residual > 0], across[residual > 0], thickness, depth + 1)
+            + _fit_lines(along[residual <= 0], across[residual <= 0], thickness, depth + 1))
+
+
+def _line_band(shape: tuple, slope: float, intercept: float, half: float, horizontal: bool) -> np.ndarray:
+    """Return a mask of the pixels within ``half`` of a straight line across the picture."""
+    height, width = shape
+    length, limit = (width, height) if horizontal else (height, width)
+    positions = np.arange(length)
+    centre = slope * positions + intercept
+    band = np.zeros(shape, np.uint8)
+    for offset in np.arange(-half, half + 0.5, 0.5):
+        across_index = np.round(centre + offset).astype(int)
+        inside = (across_index >= 0) & (across_index < limit)
+        if horizontal:
+            band[across_index[inside], positions[inside]] = 255
+        else:
+            band[positions[inside], across_index[inside]] = 255
+    return band
 
 
 # --------------------------------------------------------------------------- finding digits
 
 
-def find_digit_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Return the boxes (x, y, w, h) of the digits in a binary mask, left to right.
+@dataclass(frozen=True)
+class DigitRegion:
+    """Where one digit is in the mask: its box and the connected pieces that make it up."""
 
-    Specks are dropped, ruled lines and page edges are ignored, and the pieces of one digit
-    (the hat of a 5, a broken 4) are merged when their columns overlap.
+    box: tuple[int, int, int, int]
+    pieces: tuple[int, ...]  # labels in the connected-components image
+
+
+def find_digit_regions(mask: np.ndarray) -> tuple[list[DigitRegion], np.ndarray]:
+    """Return the digits in a binary mask, left to right, and the component label image.
+
+    Specks are dropped and the pieces of one digit (the hat of a 5, a broken 4, a faint
+    stroke broken in two) are merged: pieces whose columns overlap, and small pieces close
+    to a bigger one.
     """
-    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, labels, stats, _centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
     height, width = mask.shape
-    pieces = []
-    for index in range(1, count):
-        x, y, w, h, area = (int(value) for value in stats[index])
-        if _is_ruled_line(w, h, area, width, height):
-            continue
-        pieces.append((x, y, w, h, area))
+    pieces = [(*(int(value) for value in stats[index]), index) for index in range(1, count)]
     if not pieces:
-        return []
+        return [], labels
     largest = max(piece[4] for piece in pieces)
-    tallest = max(piece[3] for piece in pieces)
-    min_area = max(MIN_DIGIT_AREA_SHARE * width * height, 0.02 * largest, 2)
-    pieces = [p for p in pieces if p[4] >= min_area or (p[3] >= 0.3 * tallest and p[4] >= 0.005 * largest)]
-    return [box for box in _merge_pieces(pieces) if box[3] >= 0.25 * tallest]
+    min_area = max(MIN_DIGIT_AREA_SHARE * width * height, 0.04 * largest, 2)
+    tallest = max((piece[3] for piece in pieces if piece[4] >= min_area), default=0)
+    groups = _merge_pieces([piece for piece in pieces
+                            if piece[4] >= min_area and not _edge_debris(piece, mask, tallest)])
+    if not groups:
+        return [], labels
+    groups = _attach_fragments(groups)
+    tallest = max(group[3] for group in groups)
+    regions = [DigitRegion(box=tuple(group[:4]), pieces=tuple(group[5])) for group in groups
+               if group[3] >= 0.3 * tallest]
+    return regions, labels
 
 
-def _is_ruled_line(w: int, h: int, area: int, width: int, height: int) -> bool:
-    """A long thin mark across much of the page (a notebook line, a table edge) is not a digit."""
-    return (w >= 0.5 * width and h <= 0.08 * height and w >= 8 * h) or (
-        h >= 0.9 * height and w <= 0.05 * width and h >= 12 * w and height > 60)
+def _edge_debris(piece: tuple, mask: np.ndarray, tallest: int) -> bool:
+    """A long flat mark along the top or bottom edge: a ruled line or shadow cut by the frame."""
+    x, y, w, h = piece[:4]
+    touches = y == 0 or y + h >= mask.shape[0]
+    return touches and w >= 3 * h and h <= 0.3 * tallest
 
 
-def _merge_pieces(pieces: list[tuple[int, int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Group pieces whose column ranges overlap enough into one digit box each."""
-    boxes = [list(piece[:4]) for piece in sorted(pieces, key=lambda piece: piece[0])]
+def find_digit_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Return the boxes (x, y, w, h) of the digits in a binary mask, left to right."""
+    return [region.box for region in find_digit_regions(mask)[0]]
+
+
+def _merge_pieces(pieces: list[tuple]) -> list[list]:
+    """Group pieces (x, y, w, h, area, label) into digits: [x, y, w, h, area, [labels]]."""
+    boxes = [[*piece[:5], [piece[5]]] for piece in sorted(pieces, key=lambda piece: piece[0])]
     merged = True
     while merged:
         merged = False
         for first in range(len(boxes)):
-            for second in range(first + 1, len(boxes)):
-                if _overlap_enough(boxes[first], boxes[second]):
+            for second in range(len(boxes)):
+                if first != second and _belong_together(boxes[first], boxes[second]):
                     boxes[first] = _union(boxes[first], boxes[second])
                     del boxes[second]
                     merged = True
                     break
             if merged:
                 break
-    return sorted((tuple(box) for box in boxes), key=lambda box: box[0])
+    return sorted(boxes, key=lambda box: box[0])
 
 
-def _overlap_enough(a, b) -> bool:
+def _belong_together(a, b) -> bool:
+    """Pieces whose column ranges overlap by half the narrower one are one digit (a 5's hat)."""
     overlap = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    narrower = min(a[2], b[2])
-    return overlap > 0.5 * narrower
+    return overlap > 0.5 * min(a[2], b[2])
 
 
-def _union(a, b) -> list[int]:
+def _box_gap(a, b) -> float:
+    gap_x = max(a[0] - (b[0] + b[2]), b[0] - (a[0] + a[2]), 0)
+    gap_y = max(a[1] - (b[1] + b[3]), b[1] - (a[1] + a[3]), 0)
+    return float(np.hypot(gap_x, gap_y))
+
+
+def _attach_fragments(groups: list[list]) -> list[list]:
+    """Join each fragment (much shorter than the digits) to its nearest neighbour if it is close.
+
+    A 4 written in two strokes, the cap of a 7, a stroke broken by a faint pen: each part is
+    short next to the picture's digits, while a 1 beside a 0 is as tall as its neighbour.
+    """
+    digit_height = max(group[3] for group in groups)
+    while len(groups) > 1:
+        fragments = [i for i, group in enumerate(groups) if group[3] < 0.6 * digit_height]
+        best = None
+        for i in fragments:
+            for j in range(len(groups)):
+                if i != j:
+                    gap = _box_gap(groups[i], groups[j])
+                    if gap <= 0.25 * digit_height and (best is None or gap < best[0]):
+                        best = (gap, i, j)
+        if best is None:
+            break
+        _gap, i, j = best
+        groups[j] = _union(groups[j], groups[i])
+        del groups[i]
+    return sorted(groups, key=lambda group: group[0])
+
+
+def _union(a, b) -> list:
     x0, y0 = min(a[0], b[0]), min(a[1], b[1])
     x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
-    return [x0, y0, x1 - x0, y1 - y0]
+    return [x0, y0, x1 - x0, y1 - y0, a[4] + b[4], a[5] + b[5]]
 
 
 # --------------------------------------------------------------------------- one digit -> 28x28
@@ -298,7 +453,7 @@ def even_stroke(ink: np.ndarray, mask: np.ndarray, digit_height: int) -> np.ndar
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
         thick = cv2.dilate(mask, kernel)
         return cv2.GaussianBlur(thick.astype(np.float32) / 255.0, (3, 3), 0)
-    if current > 1.6 * target:
+    if current > 1.4 * target:
         size = int(round((current - target) / 2)) * 2 + 1
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
         thin = cv2.erode(mask, kernel)
@@ -361,21 +516,23 @@ def digits_from_grey(grey: np.ndarray, original_width: int | None = None,
     original_height = original_height or grey.shape[0]
     if grey.shape == (IMAGE_SIDE, IMAGE_SIDE) and original_width == original_height == IMAGE_SIDE:
         return [_already_mnist(grey)]
-    working, factor = shrink(grey)
+    working, _factor = shrink(grey)
     ink = ink_map(working)
     mask = ink_mask(ink)
-    boxes = find_digit_boxes(mask)
-    if not boxes:
+    regions, labels = find_digit_regions(mask)
+    if not regions:
         raise PictureError("no digit found", status=422)
     scale_x = original_width / working.shape[1]
     scale_y = original_height / working.shape[0]
     crops = []
-    for x, y, w, h in boxes:
-        digit_mask = mask[y:y + h, x:x + w]
-        digit_ink = np.where(digit_mask > 0, np.maximum(ink[y:y + h, x:x + w], 0.5), 0)
-        # Keep the soft edges of the strokes: ink next to the mask counts too.
+    for region in regions:
+        x, y, w, h = region.box
+        # Only this digit's own pieces: not specks or a neighbour's stroke inside its box.
+        digit_mask = np.where(np.isin(labels[y:y + h, x:x + w], region.pieces), 255, 0).astype(np.uint8)
         near = cv2.dilate(digit_mask, np.ones((3, 3), np.uint8)) > 0
-        digit_ink = np.where(near, np.maximum(digit_ink, ink[y:y + h, x:x + w]), 0).astype(np.float32)
+        # Keep the soft edges of the strokes: ink just next to the mask counts too.
+        digit_ink = np.where(near, ink[y:y + h, x:x + w], 0).astype(np.float32)
+        digit_ink = np.where(digit_mask > 0, np.maximum(digit_ink, 0.5 * digit_ink.max()), digit_ink)
         digit_ink = even_stroke(digit_ink, digit_mask, h)
         box = (int(round(x * scale_x)), int(round(y * scale_y)),
                max(1, int(round(w * scale_x))), max(1, int(round(h * scale_y))))

@@ -162,8 +162,24 @@ def test_unknown_sample_is_refused(client):
 # ---------------------------------------------------------------- with the shipped models
 
 
-@pytest.mark.parametrize("name, digit", [("pic1.jpg", "5"), ("pic2.jpg", "0")])
-def test_samples_are_read_through_the_api_and_the_form(shipped_client, name, digit):
+def expected_number(name: str) -> str:
+    """What a sample shows: pic1 and pic2 are MNIST's first two training digits; others say it."""
+    return {"pic1.jpg": "5", "pic2.jpg": "0"}.get(name) or name.rsplit(".", 1)[0].rsplit("_", 1)[1]
+
+
+SAMPLES = sorted(path.name for path in SAMPLES_DIR.iterdir())
+
+
+def test_samples_include_a_photo_a_drawing_and_a_number():
+    assert {"pic1.jpg", "pic2.jpg"} <= set(SAMPLES)
+    assert any(name.startswith("photo_") for name in SAMPLES)
+    assert any(name.startswith("drawing_") for name in SAMPLES)
+    assert any(name.startswith("number_") and len(expected_number(name)) > 1 for name in SAMPLES)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_samples_are_read_through_the_api_and_the_form(shipped_client, name):
+    digit = expected_number(name)
     data = (SAMPLES_DIR / name).read_bytes()
     assert upload(shipped_client, data, name).get_json()["number"] == digit
     page = shipped_client.post("/predict", data={"sample": name}).get_data(as_text=True)

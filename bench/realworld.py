@@ -1,0 +1,101 @@
+"""Real-world pictures through the real server: photos, canvas drawings, numbers and clean MNIST PNGs.
+
+Run: python bench/realworld.py [--count 500] [--seed 2026] [--model cnn] [--save-misses]
+Renders MNIST *test* digits (never trained on) with a seeded generator (bench/synth.py),
+sends each picture to POST /api/predict of the server started as the README does, and prints
+the accuracy per kind and the time per photo upload. Pictures live only in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
+
+import numpy as np  # noqa: E402
+from common import Client, percentiles, png, start_server, stop_server  # noqa: E402
+from synth import CANVAS_STYLES, canvas_drawing, photo_of_digits  # noqa: E402
+
+from digits.config import TEST_CSV, TRAIN_CSV  # noqa: E402
+from digits.data import ensure_mnist_csvs, read_csv  # noqa: E402
+
+TARGETS = {"photo": 0.985, "canvas": 0.99, "number": 0.95, "clean": None}
+
+
+def make_cases(kind: str, count: int, images: np.ndarray, labels: np.ndarray, rng: np.random.Generator):
+    """Yield (picture bytes, expected number) for one kind."""
+    pictures = images.reshape(-1, 28, 28)
+    for index in range(count):
+        if kind == "number":
+            length = int(rng.integers(2, 7))
+            chosen = rng.integers(0, len(pictures), length)
+            yield (photo_of_digits([pictures[i] for i in chosen], rng),
+                   "".join(str(labels[i]) for i in chosen))
+            continue
+        chosen = int(rng.integers(0, len(pictures)))
+        if kind == "photo":
+            yield photo_of_digits([pictures[chosen]], rng), str(labels[chosen])
+        elif kind == "canvas":
+            style = CANVAS_STYLES[index % len(CANVAS_STYLES)]
+            brush = ("thick", "thin")[(index // len(CANVAS_STYLES)) % 2]
+            yield canvas_drawing(pictures[chosen], rng, style, brush), str(labels[chosen])
+        else:
+            yield png(pictures[index]), str(labels[index])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=500, help="pictures per kind (default 500)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--model", help="model to ask for (default: the server's default)")
+    parser.add_argument("--kinds", default="photo,canvas,number,clean")
+    parser.add_argument("--save-misses", action="store_true", help="write misread pictures to bench/out/")
+    args = parser.parse_args()
+    ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=lambda message: None)
+    test = read_csv(TEST_CSV)
+    out_dir = Path(__file__).resolve().parent / "out"
+    process, port, startup = start_server()
+    print(f"server ready in {startup:.1f} s; {args.count} pictures per kind, seed {args.seed}")
+    path = "/api/predict" + (f"?model={args.model}" if args.model else "")
+    failed = False
+    try:
+        client = Client(port)
+        print(f"{'kind':8} {'correct':>9} {'accuracy':>9} {'target':>7}  {'p50 ms':>7} {'max ms':>7}  model")
+        for kind in args.kinds.split(","):
+            rng = np.random.default_rng([args.seed, list(TARGETS).index(kind)])
+            correct, times, model, statuses = 0, [], "?", {}
+            for index, (data, expected) in enumerate(make_cases(kind, args.count, test.images,
+                                                                test.labels, rng)):
+                status, body, elapsed = client.post_picture(data, path)
+                times.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+                model = body.get("model", model)
+                got = body.get("number") if status == 200 else f"{status}"
+                if got == expected:
+                    correct += 1
+                elif args.save_misses:
+                    out_dir.mkdir(exist_ok=True)
+                    suffix = ".jpg" if data[:2] == b"\xff\xd8" else ".png"
+                    (out_dir / f"{kind}_{index:04d}_{expected}_read_{got}{suffix}").write_bytes(data)
+            accuracy = correct / args.count
+            target = TARGETS[kind]
+            stats = percentiles(times)
+            mark = "" if target is None else ("ok" if accuracy >= target else "BELOW")
+            failed |= mark == "BELOW"
+            print(f"{kind:8} {correct:>5}/{args.count:<4}{accuracy:>8.2%} "
+                  f"{'' if target is None else f'{target:.1%}':>7}  {stats['p50']:>7.1f} "
+                  f"{1000 * max(times):>7.1f}  {model} {mark}"
+                  + (f"  statuses {statuses}" if set(statuses) != {200} else ""))
+    finally:
+        stop_server(process)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    status = main()
+    print(f"done in {time.perf_counter() - started:.0f} s")
+    sys.exit(status)

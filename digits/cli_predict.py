@@ -1,0 +1,164 @@
+"""Command line of predict.py: read many pictures (or a Kaggle test CSV) in batches."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from digits.config import MODEL_PREFERENCE
+
+PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+BATCH = 512
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of predict.py."""
+    parser = argparse.ArgumentParser(
+        prog="predict.py",
+        description="Read the digits in pictures and print file,number,confidence for each.")
+    parser.add_argument("paths", nargs="*", type=Path, help="picture files or folders (searched recursively)")
+    parser.add_argument("--csv", action="store_true", help="print CSV with a header line")
+    parser.add_argument("--kaggle", type=Path, metavar="TEST_CSV",
+                        help="classify a Kaggle Digit Recognizer test.csv and write a submission")
+    parser.add_argument("--output", type=Path, default=Path("submission.csv"),
+                        help="where --kaggle writes ImageId,Label (default submission.csv)")
+    parser.add_argument("--model", choices=MODEL_PREFERENCE, help="model (default: the most accurate one)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def find_pictures(paths: list[Path]) -> list[Path]:
+    """Return the picture files named or found under the given folders, in a stable order."""
+    found = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in PICTURE_SUFFIXES
+                                and p.is_file()))
+        else:
+            found.append(path)
+    return found
+
+
+class Progress:
+    """A small progress bar on standard error (only when it is a terminal)."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.done = total, 0
+        self.enabled = enabled and sys.stderr.isatty() and total > 0
+        self.started = time.perf_counter()
+
+    def advance(self, count: int) -> None:
+        """Count ``count`` more pictures done and redraw the bar."""
+        self.done += count
+        if not self.enabled:
+            return
+        share = self.done / self.total
+        rate = self.done / max(time.perf_counter() - self.started, 1e-9)
+        bar = "#" * int(30 * share)
+        sys.stderr.write(f"\r[{bar:<30}] {self.done}/{self.total} pictures, {rate:,.0f}/s")
+        if self.done >= self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def read_one(path: Path):
+    """Return (digit crops, None) for a picture file, or (None, error message)."""
+    from digits.preprocess import PictureError, extract_digits
+
+    try:
+        return extract_digits(path.read_bytes()), None
+    except PictureError as error:
+        return None, error.message
+    except OSError as error:
+        return None, f"cannot read the file ({error.strerror})"
+
+
+def classify_files(files: list[Path], classifier, show_progress: bool):
+    """Yield (path, number, confidence, error) for each file, classifying in batches."""
+    progress = Progress(len(files), show_progress)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for start in range(0, len(files), BATCH):
+            chunk = files[start:start + BATCH]
+            readings = list(pool.map(read_one, chunk))
+            inputs = [crop.pixels for crops, _ in readings if crops for crop in crops]
+            probabilities = classifier.probabilities(np.stack(inputs), max_batch=BATCH) if inputs else []
+            position = 0
+            for path, (crops, error) in zip(chunk, readings, strict=True):
+                if crops is None:
+                    yield path, "", 0.0, error
+                    continue
+                rows = probabilities[position:position + len(crops)]
+                position += len(crops)
+                number = "".join(str(int(row.argmax())) for row in rows)
+                yield path, number, float(min(row.max() for row in rows)), None
+            progress.advance(len(chunk))
+
+
+def kaggle_submission(test_csv: Path, output: Path, classifier, show_progress: bool) -> int:
+    """Write ImageId,Label for every row of a Kaggle test.csv; return the row count."""
+    from digits.data import read_csv
+
+    digits = read_csv(test_csv, require_labels=False)
+    progress = Progress(len(digits), show_progress)
+    labels = []
+    for start in range(0, len(digits), BATCH):
+        chunk = digits.images[start:start + BATCH].reshape(-1, 28, 28)
+        labels.extend(classifier.probabilities(chunk, max_batch=BATCH).argmax(axis=1).tolist())
+        progress.advance(len(chunk))
+    with open(output, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ImageId", "Label"])
+        writer.writerows((index + 1, label) for index, label in enumerate(labels))
+    return len(labels)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run predict.py; return the exit status (1 if any picture could not be read, 2 for bad use)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.paths and not args.kaggle:
+        parser.error("name picture files or folders, or --kaggle test.csv")
+    missing = [str(path) for path in args.paths if not path.exists()]
+    if missing:
+        print(f"predict.py: error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    from digits.data import CSVFormatError
+    from digits.inference import available_models, load_classifier
+
+    names = available_models()
+    name = args.model or (names[0] if names else "dense")
+    try:
+        classifier = load_classifier(name)
+    except FileNotFoundError as error:
+        print(f"predict.py: error: {error}", file=sys.stderr)
+        return 2
+    if args.kaggle:
+        try:
+            count = kaggle_submission(args.kaggle, args.output, classifier, not args.quiet)
+        except CSVFormatError as error:
+            print(f"predict.py: error: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote {count} predictions by {classifier.card.get('name', name)} to {args.output}")
+        return 0
+    files = find_pictures(args.paths)
+    writer = csv.writer(sys.stdout) if args.csv else None
+    if writer:
+        writer.writerow(["file", "number", "confidence", "error"])
+    failures = 0
+    for path, number, confidence, error in classify_files(files, classifier, not args.quiet):
+        failures += error is not None
+        if writer:
+            writer.writerow([str(path), number, f"{confidence:.4f}" if not error else "", error or ""])
+        elif error:
+            print(f"{path},,  ({error})")
+        else:
+            print(f"{path},{number},{confidence:.4f}")
+    if failures:
+        print(f"predict.py: {failures} of {len(files)} pictures could not be read", file=sys.stderr)
+    return 1 if failures else 0

@@ -1,0 +1,8 @@
+"""Read the digits in many pictures at once: ``python predict.py --help``."""
+
+import sys
+
+from digits.cli_predict import main
+
+if __name__ == "__main__":
+    sys.exit(main())
