@@ -29,8 +29,13 @@ def plot_learning_curves(history, title: str, path: Path) -> Path:
                            (epochs[best], 100 * history["val_accuracy"].iloc[best]),
                            textcoords="offset points", xytext=(0, -18), ha="center", color="#d62728")
     accuracy_axes.set(title="Accuracy (higher is better)", xlabel="epoch", ylabel="accuracy (%)")
-    low = min(100 * np.min(history["val_accuracy"]), 100 * np.min(history["accuracy"]))
-    accuracy_axes.set_ylim(max(low - 0.5, 0), 100.2)
+    # The first epoch is often far below the rest (batch norm settling); keep the scale for the
+    # epochs that matter and let that one point fall off the chart.
+    settled = slice(1, None) if len(history) >= 3 else slice(None)
+    low = min(100 * np.min(history["val_accuracy"][settled]), 100 * np.min(history["accuracy"][settled]))
+    accuracy_axes.set_ylim(max(low - 0.5, 0), 100.1)
+    high = max(np.max(history["val_loss"][settled]), np.max(history["loss"][settled]))
+    loss_axes.set_ylim(0, high * 1.1)
     for axes in (loss_axes, accuracy_axes):
         axes.grid(alpha=0.3)
         axes.legend()

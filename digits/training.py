@@ -37,9 +37,10 @@ PROFILES = {
     "dense": Profile(epochs=15, batch_size=128, learning_rate=1e-3, patience=6,
                      augment=AugmentSettings(rotation_degrees=8, shift_pixels=2,
                                              scale_range=(0.92, 1.08), shear=0.1)),
-    "cnn-small": Profile(epochs=4, batch_size=128, learning_rate=2e-3, patience=3,
-                         augment=AugmentSettings(rotation_degrees=8, shift_pixels=2,
-                                                 scale_range=(0.92, 1.08), shear=0.1)),
+    # Fourteen quick epochs of large batches with gentle augmentation: five and a half minutes here.
+    "cnn-small": Profile(epochs=14, batch_size=256, learning_rate=3e-3, patience=5,
+                         augment=AugmentSettings(rotation_degrees=6, shift_pixels=1.5,
+                                                 scale_range=(0.95, 1.05), shear=0.05)),
     # After Deotte: rotation/zoom/shift augmentation, decaying LR, ~30 epochs.
     "cnn": Profile(epochs=30, batch_size=128, learning_rate=1e-3, patience=10,
                    augment=AugmentSettings(rotation_degrees=10, shift_pixels=2.5,
