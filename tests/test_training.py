@@ -154,3 +154,28 @@ def test_shipped_model_accuracy_matches_its_card(name, mnist_test):
     assert abs(100 * accuracy - 100 * card["test_accuracy"]) <= 0.01
     assert card["data"]["test_csv"]["images_sha256"] == \
         "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161"
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_resumes_where_it_stopped(small_csvs, tmp_path):
+    from digits.quiet import import_keras
+    from digits.training import train
+
+    keras = import_keras()
+
+    class StopAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                raise KeyboardInterrupt  # what Ctrl+C does mid-run
+
+    config = TrainingConfig(model_name="dense", train_csv=small_csvs[0], test_csv=small_csvs[1],
+                            out_dir=tmp_path, epochs=3, seed=5, verbose=0,
+                            extra_callbacks=[StopAfterFirstEpoch()], plots=False)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, log=lambda message: None)
+    assert (tmp_path / "checkpoints" / "dense" / "backup").exists()
+    messages = []
+    config.extra_callbacks = []
+    card = train(config, log=messages.append)
+    assert any(message.startswith("resuming the interrupted run") for message in messages)
+    assert card["epochs_run"] == 3 and card["history"]["loss"][2] < card["history"]["loss"][0]
