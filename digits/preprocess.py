@@ -169,14 +169,14 @@ def to_grey(rgba: np.ndarray) -> np.ndarray:
     return (grey * alpha + background * (1 - alpha)).astype(np.float32)
 
 
-def shrink(grey: np.ndarray, longest_side: int = WORKING_SIDE) -> tuple[np.ndarray, float]:
-    """Return the picture shrunk so its long side is at most ``longest_side``, and the factor used."""
+def shrink(grey: np.ndarray, longest_side: int = WORKING_SIDE) -> np.ndarray:
+    """Return the picture shrunk so its long side is at most ``longest_side``."""
     height, width = grey.shape
     factor = min(1.0, longest_side / max(height, width))
     if factor >= 1.0:
-        return grey, 1.0
+        return grey
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), factor
+    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
 
 
 def ink_is_dark(grey: np.ndarray) -> bool:
@@ -503,7 +503,11 @@ def extract_digits(data: bytes) -> list[DigitCrop]:
 
     Raises PictureError for unreadable pictures, and with status 422 when no digit is found.
     """
-    decoded = decode_picture(data)
+    return digits_from_decoded(decode_picture(data))
+
+
+def digits_from_decoded(decoded: Decoded) -> list[DigitCrop]:
+    """Find and normalise the digits of a decoded picture; boxes in the uploaded picture's pixels."""
     return digits_from_grey(to_grey(decoded.rgba), decoded.width, decoded.height)
 
 
@@ -518,7 +522,7 @@ def digits_from_grey(grey: np.ndarray, original_width: int | None = None,
     original_height = original_height or grey.shape[0]
     if grey.shape == (IMAGE_SIDE, IMAGE_SIDE) and original_width == original_height == IMAGE_SIDE:
         return [_already_mnist(grey)]
-    working, _factor = shrink(grey)
+    working = shrink(grey)
     ink = ink_map(working)
     mask = ink_mask(ink)
     regions, labels = find_digit_regions(mask)
@@ -583,7 +587,7 @@ def digits_from_array(array: np.ndarray) -> list[DigitCrop]:
     """Find and normalise the digits of a picture given as an array (see rgba_from_array)."""
     rgba = rgba_from_array(array)
     height, width = rgba.shape[:2]
-    factor = max(height, width) // (2 * WORKING_SIDE)
+    factor = max(height, width) // WORKING_SIDE
     if factor >= 2:  # bounded work, as for decoded files
         rgba = cv2.resize(rgba, (max(1, width // factor), max(1, height // factor)),
                           interpolation=cv2.INTER_AREA)

@@ -15,8 +15,7 @@ from digits.preprocess import (
     DigitCrop,
     PictureError,
     decode_picture,
-    digits_from_grey,
-    to_grey,
+    digits_from_decoded,
     transparent_background,
 )
 
@@ -88,7 +87,7 @@ def bytes_from_data_uri(text: object) -> bytes:
 def read_picture(data: bytes, classifier) -> Reading:
     """Decode a picture once, find its digits and classify them all in one batch."""
     decoded = decode_picture(data)
-    crops: list[DigitCrop] = digits_from_grey(to_grey(decoded.rgba), decoded.width, decoded.height)
+    crops: list[DigitCrop] = digits_from_decoded(decoded)
     probabilities = classifier.probabilities(np.stack([crop.pixels for crop in crops]))
     digits = []
     for crop, row in zip(crops, probabilities, strict=False):

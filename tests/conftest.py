@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.common import free_port
 from digits.config import PROJECT_ROOT, TEST_CSV, TRAIN_CSV
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -72,13 +72,6 @@ def shipped_app():
 @pytest.fixture()
 def shipped_client(shipped_app):
     return shipped_app.test_client()
-
-
-def free_port() -> int:
-    """Return a TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> float:
