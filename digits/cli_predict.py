@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=Path("submission.csv"),
                         help="where --kaggle writes ImageId,Label (default submission.csv)")
     parser.add_argument("--model", choices=MODEL_PREFERENCE, help="model (default: the most accurate one)")
+    parser.add_argument("--runtime", choices=("auto", "opencv", "tensorflow"), default="auto",
+                        help="what runs the model (default auto: OpenCV when it gives Keras' answers)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -134,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     names = available_models()
     name = args.model or (names[0] if names else "dense")
     try:
-        classifier = load_classifier(name)
-    except FileNotFoundError as error:
+        classifier = load_classifier(name, runtime=args.runtime)
+    except (FileNotFoundError, RuntimeError) as error:
         print(f"predict.py: error: {error}", file=sys.stderr)
         return 2
     if args.kaggle:

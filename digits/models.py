@@ -55,9 +55,10 @@ def build_cnn_small(dropout: float = 0.25):
     layers = keras.layers
     model = keras.Sequential(name="mnist_cnn_small")
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
-    _conv_block(model, 32, 3, padding="same")
+    # Unpadded convolutions: 26x26 then 11x11 maps cost a third less than padded ones, for no loss.
+    _conv_block(model, 32, 3)
     model.add(layers.MaxPooling2D())
-    _conv_block(model, 64, 3, padding="same")
+    _conv_block(model, 64, 3)
     model.add(layers.MaxPooling2D())
     model.add(layers.Flatten())
     model.add(layers.Dropout(dropout))

@@ -9,6 +9,8 @@ import time
 
 from digits.config import DEFAULT_HOST, DEFAULT_PORT, MAX_UPLOAD_BYTES, MODEL_PREFERENCE
 
+RUNTIMES = ("auto", "opencv", "tensorflow")  # as digits.inference.RUNTIMES, without importing numpy first
+
 # Waitress keeps request bodies up to this size in memory (uploads never touch the disk) and
 # refuses larger ones itself; between MAX_UPLOAD_BYTES and this the app answers a JSON 413.
 BODY_BUFFER_BYTES = 4 * MAX_UPLOAD_BYTES
@@ -24,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"port (default $PORT or {DEFAULT_PORT})")
     parser.add_argument("--model", choices=MODEL_PREFERENCE,
                         help="default model (default: the most accurate one in model/)")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                        help="what runs the model: auto (OpenCV when it gives Keras' answers, "
+                             "else TensorFlow), opencv or tensorflow (default auto)")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
                         help=f"worker threads (default {DEFAULT_THREADS})")
     return parser
@@ -38,16 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     from digits.web import create_app
 
     try:
-        app = create_app({"MODEL_NAME": args.model} if args.model else None)
-    except (FileNotFoundError, ValueError) as error:
+        app = create_app({"MODEL_NAME": args.model, "RUNTIME": args.runtime})
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
         print(f"api.py: error: {error}", file=sys.stderr)
         return 2
     default = app.extensions["default_model"]
     card = app.extensions["classifiers"][default].card
     accuracy = card.get("test_accuracy")
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    runtime = app.extensions["classifiers"][default].runtime
     print(f"digits: serving {card.get('name', default)}"
-          f"{f' (test accuracy {accuracy:.2%})' if accuracy else ''} at http://{shown_host}:{args.port}"
+          f"{f' (test accuracy {accuracy:.2%})' if accuracy else ''} with {runtime} "
+          f"at http://{shown_host}:{args.port}"
           f"  [ready in {time.perf_counter() - started:.1f} s; Ctrl+C stops]", flush=True)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="digits",
           max_request_body_size=BODY_BUFFER_BYTES, inbuf_overflow=BODY_BUFFER_BYTES,

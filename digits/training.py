@@ -255,6 +255,7 @@ def train(config: TrainingConfig, log=print) -> dict:
     results = evaluate(test_probabilities, test_data.labels)
     path = model_path(config.model_name, out_dir)
     model.save(path, include_optimizer=False)
+    runtime_note = _export_serving_graph(model, path, test_data, log)
     card = {
         "name": f"mnist_{config.model_name.replace('-', '_')}",
         "model": config.model_name,
@@ -287,6 +288,7 @@ def train(config: TrainingConfig, log=print) -> dict:
         "history": {column: [round(float(value), 6) for value in history[column]]
                     for column in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
                     if column in history},
+        "serving": runtime_note,
         "versions": library_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -301,6 +303,23 @@ def train(config: TrainingConfig, log=print) -> dict:
     # The run finished: its resume state is no longer needed.
     shutil.rmtree(work_dir, ignore_errors=True)
     return card
+
+
+def _export_serving_graph(model, path: Path, test_data: Digits, log) -> dict:
+    """Freeze the saved model for the OpenCV runtime, checked on the whole test set."""
+    from digits.preprocess import to_model_input
+    from digits.runtime import export_graph, graph_note_path, graph_path
+
+    try:
+        export_graph(model, path, to_model_input(test_data.images))
+    except RuntimeError as error:
+        log(f"the server will run {path.name} with TensorFlow: {error}")
+        return {"runtime": "tensorflow", "reason": str(error)}
+    note = json.loads(graph_note_path(path).read_text())
+    log(f"serving graph {graph_path(path).name}: largest probability difference "
+        f"{note['largest_difference']:.1e} on {note['checked_pictures']} test pictures")
+    return {"runtime": "opencv", "graph": graph_path(path).name,
+            "largest_difference": note["largest_difference"], "checked_pictures": note["checked_pictures"]}
 
 
 def _smoothed_sparse_loss(keras, smoothing: float):

@@ -20,10 +20,15 @@ def index_context() -> dict:
     }
 
 
+def _field(fields, key: str) -> str | None:
+    # MultiDict.get builds and drops an exception for each missing key: a cost on every request.
+    return fields[key] if key in fields else None
+
+
 def chosen_classifier():
     """Return the classifier asked for by ``?model=`` (or the form's field), else the default."""
     classifiers = current_app.extensions["classifiers"]
-    name = (request.args.get("model") or request.form.get("model") or "").strip()
+    name = (_field(request.args, "model") or _field(request.form, "model") or "").strip()
     name = name or current_app.extensions["default_model"]
     if name not in classifiers:
         raise PictureError(f"unknown model {name[:40]!r}; available: {', '.join(classifiers)}")
@@ -37,16 +42,16 @@ def uploaded_picture() -> tuple[bytes, str]:
         if not isinstance(payload, dict) or "image" not in payload:
             raise PictureError('send JSON like {"image": "data:image/png;base64,..."}')
         return bytes_from_data_uri(payload["image"]), "drawing"
-    sample = request.form.get("sample")
+    sample = _field(request.form, "sample")
     if sample:
         samples = current_app.extensions["samples"]
         if sample not in samples:
             raise PictureError(f"there is no example called {sample[:60]!r}")
         return samples[sample], sample
-    drawing = request.form.get("image_data")
+    drawing = _field(request.form, "image_data")
     if drawing:
         return bytes_from_data_uri(drawing), "your drawing"
-    upload = request.files.get("image")
+    upload = _field(request.files, "image")
     if upload is None:
         raise PictureError('no picture was sent: choose a file for the field "image"')
     data = upload.read()
@@ -92,7 +97,7 @@ def healthz():
     """Say the server is up, and which model answers by default."""
     classifier = current_app.extensions["classifiers"][current_app.extensions["default_model"]]
     return jsonify(status="ok", model=classifier.card.get("name", classifier.name),
-                   test_accuracy=classifier.test_accuracy,
+                   test_accuracy=classifier.test_accuracy, runtime=classifier.runtime,
                    models=list(current_app.extensions["classifiers"]))
 
 

@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         MODEL_DIR=MODEL_DIR,
         MODEL_NAME=None,  # None: the most accurate model present
+        RUNTIME="auto",  # what runs the models: see digits.inference.RUNTIMES
         SAMPLES_DIR=SAMPLES_DIR,
         CLASSIFIERS=None,  # tests may inject {name: Classifier}
     )
@@ -71,7 +72,8 @@ def _load_classifiers(app: Flask) -> dict:
         raise ValueError(f"no model {wanted!r} in {model_dir.name}/; present: {', '.join(names) or 'none'}")
     if not names:
         raise FileNotFoundError(f"no trained model in {model_dir.name}/; run: python trainer.py")
-    return {name: load_classifier(name, model_dir) for name in names}
+    runtime = app.config["RUNTIME"]
+    return {name: load_classifier(name, model_dir, runtime, log=app.logger.warning) for name in names}
 
 
 def load_samples(samples_dir: Path) -> dict[str, bytes]:

@@ -1,0 +1,195 @@
+"""A lighter serving runtime: the .h5 frozen into a TensorFlow graph that OpenCV's dnn module runs.
+
+The .h5 stays the source of truth. ``export_graph`` freezes it into ``model/mnist_<name>.pb``,
+runs it in a child process, and writes a note beside it (``.pb.json``) with the SHA-256 of the
+.h5 and of the graph and the largest probability difference measured between the two runtimes;
+a graph whose note names another .h5, or whose bytes changed, is rebuilt. Serving through
+OpenCV needs neither TensorFlow's 5 s import nor its 700 MB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from digits.config import IMAGE_SIDE, PROJECT_ROOT
+
+# Both runtimes must give the same probabilities to within this (the issue's contract).
+MAX_PROBABILITY_DIFFERENCE = 1e-4
+
+
+def graph_path(h5_path: Path) -> Path:
+    """Return the frozen graph's path beside an .h5 (model/mnist_cnn.h5 -> model/mnist_cnn.pb)."""
+    return Path(h5_path).with_suffix(".pb")
+
+
+def graph_note_path(h5_path: Path) -> Path:
+    """Return the path of the note that ties a frozen graph to the .h5 it came from."""
+    return Path(h5_path).with_suffix(".pb.json")
+
+
+def sha256_of(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def freeze(model) -> bytes:
+    """Return ``model``'s inference graph, weights folded in as constants, as GraphDef bytes."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    spec = tf.TensorSpec([None, IMAGE_SIDE, IMAGE_SIDE, 1], tf.float32, name="image")
+    concrete = tf.function(lambda batch: model(batch, training=False)).get_concrete_function(spec)
+    return convert_variables_to_constants_v2(concrete).graph.as_graph_def().SerializeToString()
+
+
+class OpenCVNet:
+    """Runs a frozen graph with cv2.dnn: NHWC float32 batches in, probabilities out.
+
+    One net per batch size, because cv2.dnn re-plans its buffers whenever the input shape
+    changes; a lock per net, because a cv2.dnn net must not run in two threads at once.
+    """
+
+    def __init__(self, graph: bytes):
+        import cv2
+
+        self._graph = np.frombuffer(graph, np.uint8)
+        self._cv2 = cv2
+        self._nets: dict[int, tuple[object, threading.Lock]] = {}
+        self._nets_lock = threading.Lock()
+        self._net_for(1)  # fail here, not on the first request, if OpenCV cannot read the graph
+
+    def _net_for(self, size: int):
+        with self._nets_lock:
+            if size not in self._nets:
+                # The classic engine: a fifth faster here than the new one on these small nets.
+                net = self._cv2.dnn.readNetFromTensorflow(self._graph, np.zeros(0, np.uint8),
+                                                          self._cv2.dnn.ENGINE_CLASSIC)
+                self._nets[size] = (net, threading.Lock())
+            return self._nets[size]
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """Return (n, classes) probabilities for an (n, 28, 28, 1) float32 batch."""
+        net, lock = self._net_for(len(batch))
+        # cv2.dnn takes NCHW; with one channel that is the same memory, so a view will do.
+        blob = np.ascontiguousarray(batch, dtype=np.float32).reshape(len(batch), 1, IMAGE_SIDE, IMAGE_SIDE)
+        with lock:
+            net.setInput(blob)
+            output = net.forward()
+        return output.reshape(len(batch), -1)
+
+
+# The check runs every batch size the classifier may use, so none can fail later.
+CHECKED_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+CHECK_SECONDS = 300
+
+
+def check_batch(size: int = 64, seed: int = 0) -> np.ndarray:
+    """Return a seeded batch of blank, random and blob pictures to compare the runtimes on."""
+    rng = np.random.default_rng(seed)
+    batch = rng.random((size, IMAGE_SIDE, IMAGE_SIDE, 1), dtype=np.float32)
+    batch[0] = 0
+    batch[1 : size // 2] = (batch[1 : size // 2] > 0.8).astype(np.float32)
+    return batch
+
+
+def run_graph_in_child(graph: bytes, pictures: np.ndarray) -> np.ndarray:
+    """Return OpenCV's probabilities for ``pictures``, computed in a separate process.
+
+    OpenCV's graph reader can crash the whole process on a graph it does not understand
+    (seen: a segmentation fault), so a new graph is first tried where a crash costs nothing.
+    Each size of CHECKED_BATCH_SIZES runs once on the first pictures; then all run in 256s.
+    """
+    with tempfile.TemporaryDirectory(prefix="digits-graph-") as folder:
+        work = Path(folder)
+        (work / "graph.pb").write_bytes(graph)
+        np.save(work / "pictures.npy", pictures)
+        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+        try:
+            result = subprocess.run([sys.executable, "-m", "digits.runtime", str(work)], capture_output=True,
+                                    text=True, timeout=CHECK_SECONDS, cwd=PROJECT_ROOT, env=env)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"OpenCV took over {CHECK_SECONDS} s on the check pictures") from None
+        if result.returncode < 0:
+            raise RuntimeError(f"OpenCV crashed on this model (signal {-result.returncode})")
+        if result.returncode != 0:
+            lines = (result.stderr or "no message").strip().splitlines()
+            raise RuntimeError(f"OpenCV failed on this model ({lines[-1][:200]})")
+        return np.load(work / "probabilities.npy")
+
+
+def _child_main(folder: str) -> int:
+    """Entry point of the child process of run_graph_in_child."""
+    work = Path(folder)
+    net = OpenCVNet((work / "graph.pb").read_bytes())
+    pictures = np.load(work / "pictures.npy")
+    for size in CHECKED_BATCH_SIZES:
+        net(np.resize(pictures, (size, *pictures.shape[1:])))
+    outputs = [net(pictures[start:start + 256]) for start in range(0, len(pictures), 256)]
+    np.save(work / "probabilities.npy", np.concatenate(outputs))
+    return 0
+
+
+def export_graph(model, h5_path: Path, pictures: np.ndarray | None = None) -> OpenCVNet:
+    """Freeze ``model`` (loaded from ``h5_path``) beside it, after checking both runtimes agree.
+
+    ``pictures`` (n, 28, 28, 1) float32 are what the check runs on (default: ``check_batch()``).
+    Raises RuntimeError, writing nothing, if OpenCV cannot run the graph or the runtimes differ.
+    """
+    pictures = check_batch() if pictures is None else np.asarray(pictures, np.float32)
+    try:
+        graph = freeze(model)
+    except Exception as error:  # noqa: BLE001 - a model TensorFlow cannot freeze is served by Keras
+        raise RuntimeError(f"the model cannot be frozen ({str(error).strip().splitlines()[-1][:200]})") from error
+    from_opencv = run_graph_in_child(graph, pictures)
+    from_keras = np.concatenate([np.asarray(model(pictures[start:start + 256], training=False))
+                                 for start in range(0, len(pictures), 256)])
+    if from_opencv.shape != from_keras.shape:
+        raise RuntimeError(f"OpenCV answers in shape {from_opencv.shape}, Keras in {from_keras.shape}")
+    difference = float(np.abs(from_opencv - from_keras).max())
+    if not difference < MAX_PROBABILITY_DIFFERENCE:  # also refuses NaN
+        raise RuntimeError(f"OpenCV's probabilities differ from Keras' by {difference:.2g}")
+    note = {"source": Path(h5_path).name, "source_sha256": sha256_of(h5_path),
+            "graph_sha256": hashlib.sha256(graph).hexdigest(),
+            "checked_pictures": int(len(pictures)), "largest_difference": difference}
+    try:
+        _write_atomically(graph_path(h5_path), graph)
+        _write_atomically(graph_note_path(h5_path), (json.dumps(note, indent=2) + "\n").encode())
+    except OSError:
+        pass  # a read-only model folder still serves; the graph is rebuilt at each start
+    return OpenCVNet(graph)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    # Another process starting at the same moment must never read half a graph.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def load_graph(h5_path: Path) -> OpenCVNet | None:
+    """Return the frozen graph of ``h5_path`` ready to run, or None if it is missing or stale."""
+    graph_file, note_file = graph_path(h5_path), graph_note_path(h5_path)
+    if not graph_file.exists() or not note_file.exists():
+        return None
+    try:
+        note = json.loads(note_file.read_text())
+    except ValueError:
+        return None
+    graph = graph_file.read_bytes()
+    # Only the graph that was checked: an edited or damaged one is rebuilt, never read.
+    current = (note.get("source_sha256") == sha256_of(h5_path)
+               and note.get("graph_sha256") == hashlib.sha256(graph).hexdigest())
+    return OpenCVNet(graph) if current else None
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1]))
