@@ -21,8 +21,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 import numpy as np  # noqa: E402
 from common import Client, free_port, png, start_server, stop_server  # noqa: E402
 
-THREADS = 8
-
+from digits.server import DEFAULT_THREADS  # noqa: E402 - every server gets the same worker threads
 
 # --------------------------------------------------------------------------- reference servers
 
@@ -64,11 +63,11 @@ def reference_app(kind: str):
     return app
 
 
-def serve_reference(kind: str) -> None:
+def serve_reference(kind: str, threads: int) -> None:
     """Serve a reference app on $PORT with the same waitress settings as ours."""
     from waitress import serve
 
-    serve(reference_app(kind), host="127.0.0.1", port=int(os.environ["PORT"]), threads=THREADS,
+    serve(reference_app(kind), host="127.0.0.1", port=int(os.environ["PORT"]), threads=threads,
           _quiet=True)
 
 
@@ -134,6 +133,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each load run")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help=f"waitress worker threads of every server (default {DEFAULT_THREADS}, as api.py)")
     args = parser.parse_args()
     from digits.config import TEST_CSV, TRAIN_CSV
     from digits.data import ensure_mnist_csvs, read_csv
@@ -142,11 +143,11 @@ def main() -> int:
     small_png = png(read_csv(TEST_CSV).images[0].reshape(28, 28))
     photo = phone_photo()
     print(f"pictures: 28x28 PNG ({len(small_png)} B), phone photo 3024x4032 JPEG ({len(photo) / 1e6:.1f} MB); "
-          f"{args.repeats} repeats, medians shown")
+          f"{args.repeats} repeats, medians shown; {args.threads} waitress threads per server")
     servers = {
-        "ours": [sys.executable, "api.py"],
-        "predict-per-request": [sys.executable, __file__, "--reference", "predict"],
-        "floor (constant)": [sys.executable, __file__, "--reference", "floor"],
+        "ours": [sys.executable, "api.py", "--threads", str(args.threads)],
+        "predict-per-request": [sys.executable, __file__, "--reference", "predict", str(args.threads)],
+        "floor (constant)": [sys.executable, __file__, "--reference", "floor", str(args.threads)],
     }
     cases = [("28x28 PNG", small_png, 1), ("28x28 PNG", small_png, 8), ("phone photo", photo, 1),
              ("phone photo", photo, 8)]
@@ -196,7 +197,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--reference":
-        serve_reference(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--reference":
+        serve_reference(sys.argv[2], int(sys.argv[3]))
     else:
         sys.exit(main())

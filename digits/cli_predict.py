@@ -81,13 +81,25 @@ def read_one(path: Path):
         return None, f"cannot read the file ({error.strerror})"
 
 
+def read_chunk(paths: list[Path]) -> list:
+    """Return read_one's answer for each path."""
+    return [read_one(path) for path in paths]
+
+
 def classify_files(files: list[Path], classifier, show_progress: bool):
-    """Yield (path, number, confidence, error) for each file, classifying in batches."""
+    """Yield (path, number, confidence, error) for each file, classifying in batches.
+
+    One thread reads the next chunk of files while the model works on this one (the model
+    releases the GIL). More reader threads were slower: small pictures are GIL-bound work.
+    """
     progress = Progress(len(files), show_progress)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for start in range(0, len(files), BATCH):
-            chunk = files[start:start + BATCH]
-            readings = list(pool.map(read_one, chunk))
+    chunks = [files[start:start + BATCH] for start in range(0, len(files), BATCH)]
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        upcoming = reader.submit(read_chunk, chunks[0]) if chunks else None
+        for index, chunk in enumerate(chunks):
+            readings = upcoming.result()
+            if index + 1 < len(chunks):
+                upcoming = reader.submit(read_chunk, chunks[index + 1])
             inputs = [crop.pixels for crops, _ in readings if crops for crop in crops]
             probabilities = classifier.probabilities(np.stack(inputs), max_batch=BATCH) if inputs else []
             position = 0

@@ -79,6 +79,7 @@ class Decoded:
     rgba: np.ndarray
     width: int
     height: int
+    grey: np.ndarray | None = None  # float32 grey in [0, 1], kept when the picture was grey already
 
 
 def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
@@ -101,7 +102,9 @@ def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
             if reduction >= 2:
                 # Shrink in the picture's own mode before anything grows to float RGBA.
                 picture = _reduce(picture, reduction)
-            return Decoded(rgba=_to_rgba(picture), width=width, height=height)
+            # A grey picture (most scans, MNIST files) needs no colour-to-grey step later.
+            grey = np.asarray(picture, dtype=np.float32) / 255.0 if picture.mode == "L" else None
+            return Decoded(rgba=_to_rgba(picture), width=width, height=height, grey=grey)
     except PictureError:
         raise
     except Exception as error:  # noqa: BLE001 - truncated or corrupt data in any decoder
@@ -151,7 +154,18 @@ def transparent_background(rgba: np.ndarray) -> float:
     opaque = alpha > 0.5
     if not opaque.any() or opaque.all():
         return 1.0
-    return 1.0 if float(np.median(_grey_of(rgba[..., :3][opaque]))) < 0.5 else 0.0
+    return 1.0 if _middle_value(_grey_of(rgba[..., :3][opaque])) < 0.5 else 0.0
+
+
+def _middle_value(values: np.ndarray) -> float:
+    """Return the (upper) median of an array: np.median's answer, without its overhead per call."""
+    flat = values.ravel()
+    middle = flat.size // 2
+    if flat.size <= 4096:
+        # Selection crawls on arrays of many equal values (an MNIST digit is mostly zeros):
+        # 38 us against 3 us for sorting 784 values.
+        return float(np.sort(flat)[middle])
+    return float(np.partition(flat, middle)[middle])
 
 
 def _grey_of(colour: np.ndarray) -> np.ndarray:
@@ -183,7 +197,7 @@ def ink_is_dark(grey: np.ndarray) -> bool:
     """Tell whether the ink is darker than the background (paper) or lighter (MNIST, chalkboard)."""
     # The background is what most of the picture is: its border and its median agree on it.
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    return float(np.median(border)) * 0.6 + float(np.median(grey)) * 0.4 >= 0.5
+    return _middle_value(border) * 0.6 + _middle_value(grey) * 0.4 >= 0.5
 
 
 def ink_map(grey: np.ndarray) -> np.ndarray:
@@ -508,7 +522,8 @@ def extract_digits(data: bytes) -> list[DigitCrop]:
 
 def digits_from_decoded(decoded: Decoded) -> list[DigitCrop]:
     """Find and normalise the digits of a decoded picture; boxes in the uploaded picture's pixels."""
-    return digits_from_grey(to_grey(decoded.rgba), decoded.width, decoded.height)
+    grey = decoded.grey if decoded.grey is not None else to_grey(decoded.rgba)
+    return digits_from_grey(grey, decoded.width, decoded.height)
 
 
 def digits_from_grey(grey: np.ndarray, original_width: int | None = None,

@@ -14,7 +14,7 @@ RUNTIMES = ("auto", "opencv", "tensorflow")  # as digits.inference.RUNTIMES, wit
 # Waitress keeps request bodies up to this size in memory (uploads never touch the disk) and
 # refuses larger ones itself; between MAX_UPLOAD_BYTES and this the app answers a JSON 413.
 BODY_BUFFER_BYTES = 4 * MAX_UPLOAD_BYTES
-DEFAULT_THREADS = 8
+DEFAULT_THREADS = 4  # two per core: measured best of 2, 4 and 8 here (bench/serve.py --threads)
 
 
 def build_parser() -> argparse.ArgumentParser:
