@@ -249,8 +249,29 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     # Lines are looked for among fainter marks too: a ruled line half lost in a shadow or in
     # JPEG noise must still be recognised as one line across the page.
     paper_noise = float(np.median(ink))
-    faint = np.where((ink > max(0.5 * low, 5 * paper_noise)) | (mask > 0), 255, 0).astype(np.uint8)
-    return remove_ruled_lines(mask, faint)
+    faint = np.where((ink > max(0.5 * low, 3 * paper_noise)) | (mask > 0), 255, 0).astype(np.uint8)
+    return cut_thin_bridges(remove_ruled_lines(mask, faint))
+
+
+def cut_thin_bridges(mask: np.ndarray) -> np.ndarray:
+    """Cut the thin, long, level slivers that join bold digits: what a ruled line leaves behind.
+
+    A line too faint to be found across the page still shows where it meets the digits and
+    links neighbours into one shape. Only marks far thinner than the writing are cut, so
+    thin pens, whose strokes are as thin as the lines, keep every stroke.
+    """
+    width = stroke_width(mask)
+    thin = int(0.25 * width)
+    if thin < 2:
+        return mask
+    kept = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((thin + 1, 1), np.uint8))
+    slivers = cv2.subtract(mask, kept)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(slivers, connectivity=8)
+    long_level = np.zeros(count, bool)
+    for index in range(1, count):
+        _, _, w, h, _ = (int(value) for value in stats[index])
+        long_level[index] = w >= max(3 * (thin + 1), 0.5 * width) and w >= 3 * h
+    return np.where(long_level[labels], 0, mask).astype(np.uint8)
 
 
 def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:

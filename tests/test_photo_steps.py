@@ -1,0 +1,118 @@
+"""Each step that turns a photo into MNIST inputs, on small synthetic pictures built here."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digits.augment import pen_stroked
+from digits.preprocess import (
+    cut_thin_bridges,
+    even_stroke,
+    extract_digits,
+    find_digit_boxes,
+    ink_map,
+    ink_mask,
+    remove_ruled_lines,
+    stroke_width,
+)
+from tests.conftest import png_bytes
+
+
+def bold_row_of_digits(count: int = 3, stroke: int = 14) -> np.ndarray:
+    """A white page with ``count`` bold vertical bars (like 1s), as floats in [0, 1]."""
+    page = np.ones((120, 90 * count), np.float32)
+    for index in range(count):
+        x = 45 + 90 * index
+        cv2.line(page, (x, 25), (x, 95), 0.1, stroke)
+    return page
+
+
+def test_a_light_gradient_and_a_shadow_leave_no_ink():
+    ys, xs = np.mgrid[0:200, 0:300].astype(np.float32)
+    page = 0.45 + 0.5 * xs / 300  # dark on the left, light on the right
+    page[50:150, 200:280] *= 0.7  # a shadow
+    ink = ink_map(page)
+    assert ink.max() < 0.25
+    with_digit = page.copy()
+    cv2.line(with_digit, (100, 40), (100, 160), 0.1, 8)
+    ink = ink_map(with_digit)
+    assert ink[100, 100] > 0.6 and ink[100, 40] < 0.2
+
+
+def test_ruled_lines_are_erased_and_the_digit_crossing_them_kept():
+    mask = np.zeros((200, 400), np.uint8)
+    for y in (40, 80, 120, 160):
+        cv2.line(mask, (0, y), (399, y + 3), 255, 2)
+    cv2.line(mask, (200, 30), (200, 170), 255, 9)  # a 1 crossing four lines
+    cleaned = remove_ruled_lines(mask)
+    assert cleaned[:, :150].sum() == 0 and cleaned[:, 260:].sum() == 0
+    column = cleaned[30:170, 200] > 0
+    assert column.mean() > 0.95  # the 1 is whole again where the lines crossed it
+
+
+def test_a_faint_line_joining_bold_digits_is_cut():
+    mask = np.zeros((120, 270), np.uint8)
+    for x in (45, 135, 225):
+        cv2.line(mask, (x, 25), (x, 95), 255, 16)
+    cv2.line(mask, (30, 60), (240, 60), 255, 1)  # what a ruled line leaves where it meets ink
+    assert len(find_digit_boxes(mask)) == 1
+    cut = cut_thin_bridges(mask)
+    assert len(find_digit_boxes(cut)) == 3
+    assert np.count_nonzero(cut) > 0.95 * np.count_nonzero(mask) - 210
+
+
+def test_thin_pen_strokes_are_never_cut_as_bridges():
+    mask = np.zeros((120, 120), np.uint8)
+    cv2.line(mask, (20, 30), (100, 30), 255, 2)  # the bar of a 7 written with a fine pen
+    cv2.line(mask, (100, 30), (50, 100), 255, 2)
+    assert np.array_equal(cut_thin_bridges(mask), mask)
+
+
+def test_stroke_width_is_measured():
+    for width in (4, 10, 20):
+        mask = np.zeros((200, 200), np.uint8)
+        cv2.line(mask, (100, 20), (100, 180), 255, width)
+        assert abs(stroke_width(mask) - width) <= 0.25 * width + 1
+
+
+def test_fine_and_bold_strokes_are_evened_towards_mnist_width():
+    widths = []
+    for pen in (3, 8, 30):
+        mask = np.zeros((240, 160), np.uint8)
+        cv2.line(mask, (40, 30), (120, 30), 255, pen)
+        cv2.line(mask, (120, 30), (60, 210), 255, pen)
+        evened = even_stroke(mask.astype(np.float32) / 255, mask, 200)
+        widths.append(stroke_width(np.where(evened > 0.5, 255, 0).astype(np.uint8)))
+    target = 0.12 * 200
+    assert all(0.5 * target <= width <= 1.6 * target for width in widths), widths
+
+
+def test_a_number_on_lined_paper_with_a_shadow_reads_as_its_digits():
+    page = bold_row_of_digits(4)
+    for y in range(10, 120, 22):
+        cv2.line(page, (0, y), (page.shape[1], y + 2), 0.72, 1)
+    page[:, 200:] *= 0.8  # a shadow over half the number
+    crops = extract_digits(png_bytes(np.round(page * 255).astype(np.uint8)))
+    assert len(crops) == 4
+    assert [crop.box[0] for crop in crops] == sorted(crop.box[0] for crop in crops)
+
+
+def test_a_blank_lined_page_has_no_digit():
+    page = np.ones((200, 300), np.float32) * 0.95
+    for y in range(15, 200, 25):
+        cv2.line(page, (0, y), (300, y), 0.7, 1)
+    mask = ink_mask(ink_map(page))
+    assert find_digit_boxes(mask) == []
+
+
+def test_pen_stroked_training_digits_look_like_served_inputs(mnist_test):
+    rng = np.random.default_rng(0)
+    for picture in mnist_test.images[:20].reshape(-1, 28, 28):
+        stroked = pen_stroked(picture, rng)
+        assert stroked.shape == (28, 28) and stroked.dtype == np.uint8
+        rows, columns = np.nonzero(stroked > 30)
+        assert max(np.ptp(rows), np.ptp(columns)) <= 21  # in the 20x20 box, as MNIST and the server
+        assert 10 <= rows.mean() <= 17 and 10 <= columns.mean() <= 17  # centred by mass
+    again = pen_stroked(mnist_test.images[0].reshape(28, 28), np.random.default_rng(5))
+    assert np.array_equal(again, pen_stroked(mnist_test.images[0].reshape(28, 28), np.random.default_rng(5)))
