@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.config import MODEL_PREFERENCE
+from digits.config import MODEL_PREFERENCE, RUNTIMES
 
 PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 BATCH = 512
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=Path("submission.csv"),
                         help="where --kaggle writes ImageId,Label (default submission.csv)")
     parser.add_argument("--model", choices=MODEL_PREFERENCE, help="model (default: the most accurate one)")
-    parser.add_argument("--runtime", choices=("auto", "opencv", "tensorflow"), default="auto",
+    parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
                         help="what runs the model (default auto: OpenCV when it gives Keras' answers)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser

@@ -12,14 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.config import IMAGE_SIDE, MODEL_DIR, MODEL_PREFERENCE, NUM_CLASSES, card_path, model_path
+from digits.config import (
+    BATCH_BUCKETS,
+    IMAGE_SIDE,
+    MODEL_DIR,
+    MODEL_PREFERENCE,
+    NUM_CLASSES,
+    RUNTIMES,
+    card_path,
+    model_path,
+)
 from digits.preprocess import to_model_input
 
-# Batches are padded up to one of these sizes so the compiled function is traced (or the OpenCV
-# net planned) a few times at start-up and never during a request.
-BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 WARM_BUCKETS = 64  # the server warms sizes up to this; bulk work traces bigger ones once
-RUNTIMES = ("auto", "opencv", "tensorflow")  # auto: OpenCV where it gives Keras' answers, else TF
 # OpenCV's time per picture is lowest in batches of 4 to 8 here and grows past 64 (cache misses);
 # TensorFlow's keeps falling up to 512.
 OPENCV_BEST_BATCH = 8

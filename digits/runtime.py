@@ -18,9 +18,10 @@ import tempfile
 import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 
-from digits.config import IMAGE_SIDE, PROJECT_ROOT
+from digits.config import BATCH_BUCKETS, IMAGE_SIDE, PROJECT_ROOT
 
 # Both runtimes must give the same probabilities to within this (the issue's contract).
 MAX_PROBABILITY_DIFFERENCE = 1e-4
@@ -36,9 +37,13 @@ def graph_note_path(h5_path: Path) -> Path:
     return Path(h5_path).with_suffix(".pb.json")
 
 
-def sha256_of(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     """Return the SHA-256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def freeze(model) -> bytes:
@@ -59,10 +64,7 @@ class OpenCVNet:
     """
 
     def __init__(self, graph: bytes):
-        import cv2
-
         self._graph = np.frombuffer(graph, np.uint8)
-        self._cv2 = cv2
         self._nets: dict[int, tuple[object, threading.Lock]] = {}
         self._nets_lock = threading.Lock()
         self._net_for(1)  # fail here, not on the first request, if OpenCV cannot read the graph
@@ -71,8 +73,7 @@ class OpenCVNet:
         with self._nets_lock:
             if size not in self._nets:
                 # The classic engine: a fifth faster here than the new one on these small nets.
-                net = self._cv2.dnn.readNetFromTensorflow(self._graph, np.zeros(0, np.uint8),
-                                                          self._cv2.dnn.ENGINE_CLASSIC)
+                net = cv2.dnn.readNetFromTensorflow(self._graph, np.zeros(0, np.uint8), cv2.dnn.ENGINE_CLASSIC)
                 self._nets[size] = (net, threading.Lock())
             return self._nets[size]
 
@@ -87,8 +88,6 @@ class OpenCVNet:
         return output.reshape(len(batch), -1)
 
 
-# The check runs every batch size the classifier may use, so none can fail later.
-CHECKED_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 CHECK_SECONDS = 300
 
 
@@ -106,7 +105,7 @@ def run_graph_in_child(graph: bytes, pictures: np.ndarray) -> np.ndarray:
 
     OpenCV's graph reader can crash the whole process on a graph it does not understand
     (seen: a segmentation fault), so a new graph is first tried where a crash costs nothing.
-    Each size of CHECKED_BATCH_SIZES runs once on the first pictures; then all run in 256s.
+    Each size of BATCH_BUCKETS runs once (so none can fail later) on the first pictures; then all run in 256s.
     """
     with tempfile.TemporaryDirectory(prefix="digits-graph-") as folder:
         work = Path(folder)
@@ -131,7 +130,7 @@ def _child_main(folder: str) -> int:
     work = Path(folder)
     net = OpenCVNet((work / "graph.pb").read_bytes())
     pictures = np.load(work / "pictures.npy")
-    for size in CHECKED_BATCH_SIZES:
+    for size in BATCH_BUCKETS:
         net(np.resize(pictures, (size, *pictures.shape[1:])))
     outputs = [net(pictures[start:start + 256]) for start in range(0, len(pictures), 256)]
     np.save(work / "probabilities.npy", np.concatenate(outputs))
@@ -157,7 +156,7 @@ def export_graph(model, h5_path: Path, pictures: np.ndarray | None = None) -> Op
     difference = float(np.abs(from_opencv - from_keras).max())
     if not difference < MAX_PROBABILITY_DIFFERENCE:  # also refuses NaN
         raise RuntimeError(f"OpenCV's probabilities differ from Keras' by {difference:.2g}")
-    note = {"source": Path(h5_path).name, "source_sha256": sha256_of(h5_path),
+    note = {"source": Path(h5_path).name, "source_sha256": file_sha256(h5_path),
             "graph_sha256": hashlib.sha256(graph).hexdigest(),
             "checked_pictures": int(len(pictures)), "largest_difference": difference}
     try:
@@ -186,7 +185,7 @@ def load_graph(h5_path: Path) -> OpenCVNet | None:
         return None
     graph = graph_file.read_bytes()
     # Only the graph that was checked: an edited or damaged one is rebuilt, never read.
-    current = (note.get("source_sha256") == sha256_of(h5_path)
+    current = (note.get("source_sha256") == file_sha256(h5_path)
                and note.get("graph_sha256") == hashlib.sha256(graph).hexdigest())
     return OpenCVNet(graph) if current else None
 

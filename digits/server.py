@@ -7,9 +7,7 @@ import os
 import sys
 import time
 
-from digits.config import DEFAULT_HOST, DEFAULT_PORT, MAX_UPLOAD_BYTES, MODEL_PREFERENCE
-
-RUNTIMES = ("auto", "opencv", "tensorflow")  # as digits.inference.RUNTIMES, without importing numpy first
+from digits.config import DEFAULT_HOST, DEFAULT_PORT, MAX_UPLOAD_BYTES, MODEL_PREFERENCE, RUNTIMES
 
 # Waitress keeps request bodies up to this size in memory (uploads never touch the disk) and
 # refuses larger ones itself; between MAX_UPLOAD_BYTES and this the app answers a JSON 413.

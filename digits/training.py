@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import platform
@@ -18,6 +17,7 @@ import numpy as np
 from digits.augment import AugmentSettings, make_batch_feeder
 from digits.config import MODEL_DIR, NUM_CLASSES, card_path, model_path
 from digits.data import Digits, array_sha256, read_csv
+from digits.runtime import file_sha256
 
 
 @dataclass(frozen=True)
@@ -74,15 +74,6 @@ class TrainingConfig:
     @property
     def profile(self) -> Profile:
         return PROFILES[self.model_name]
-
-
-def file_sha256(path: Path) -> str:
-    """Return the SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def split_validation(count: int, validation_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

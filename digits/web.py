@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         MODEL_DIR=MODEL_DIR,
         MODEL_NAME=None,  # None: the most accurate model present
-        RUNTIME="auto",  # what runs the models: see digits.inference.RUNTIMES
+        RUNTIME="auto",  # what runs the models: see digits.config.RUNTIMES
         SAMPLES_DIR=SAMPLES_DIR,
         CLASSIFIERS=None,  # tests may inject {name: Classifier}
     )

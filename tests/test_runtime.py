@@ -10,13 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from digits.config import MODEL_DIR, PROJECT_ROOT, model_path
+from digits.config import PROJECT_ROOT, model_path
 from digits.inference import load_classifier
-from digits.runtime import MAX_PROBABILITY_DIFFERENCE, graph_note_path, graph_path, sha256_of
-
-
-def shipped_models() -> list[str]:
-    return [name for name in ("dense", "cnn", "cnn-small") if model_path(name, MODEL_DIR).exists()]
+from digits.runtime import MAX_PROBABILITY_DIFFERENCE, file_sha256, graph_note_path, graph_path
+from tests.test_training import shipped_models
 
 
 @pytest.mark.parametrize("name", shipped_models())
@@ -25,7 +22,7 @@ def test_each_shipped_model_has_a_current_graph_beside_it(name):
     note = json.loads(graph_note_path(h5).read_text())
     assert graph_path(h5).stat().st_size > 0
     assert note["source"] == h5.name
-    assert note["source_sha256"] == sha256_of(h5), "the graph is stale: run the server or trainer once"
+    assert note["source_sha256"] == file_sha256(h5), "the graph is stale: run the server or trainer once"
     assert note["largest_difference"] < MAX_PROBABILITY_DIFFERENCE
 
 
@@ -58,12 +55,12 @@ def test_a_stale_or_missing_graph_is_rebuilt_from_the_h5(tmp_path):
     first = load_classifier("dense", tmp_path)  # no graph yet: built and written
     assert first.runtime == "opencv" and graph_path(h5).exists()
     note = json.loads(graph_note_path(h5).read_text())
-    assert note["source_sha256"] == sha256_of(h5)
+    assert note["source_sha256"] == file_sha256(h5)
     graph_note_path(h5).write_text(json.dumps({**note, "source_sha256": "0" * 64}))
     graph_path(h5).write_bytes(b"not a graph")  # stale: must not be read at all
     again = load_classifier("dense", tmp_path)
     assert again.runtime == "opencv"
-    assert json.loads(graph_note_path(h5).read_text())["source_sha256"] == sha256_of(h5)
+    assert json.loads(graph_note_path(h5).read_text())["source_sha256"] == file_sha256(h5)
     assert not list(tmp_path.glob(".*.partial"))
 
 
