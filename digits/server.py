@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -54,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{f' (test accuracy {accuracy:.2%})' if accuracy else ''} with {runtime} "
           f"at http://{shown_host}:{args.port}"
           f"  [ready in {time.perf_counter() - started:.1f} s; Ctrl+C stops]", flush=True)
+    # Waitress warns each time a request waits for a free thread. With 4 threads on 2 cores a
+    # short queue under load is normal, and the warnings would flood the console (and fill a
+    # pipe that nobody reads, stalling the server).
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="digits",
           max_request_body_size=BODY_BUFFER_BYTES, inbuf_overflow=BODY_BUFFER_BYTES,
           channel_timeout=30, _quiet=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -79,7 +80,11 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> float:
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited early:\n{process.stdout.read()}")
+            output = ""
+            if getattr(process, "log", None):
+                process.log.seek(0)
+                output = process.log.read()
+            raise RuntimeError(f"the server exited early:\n{output}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -94,8 +99,11 @@ def live_server():
     """The real server, started as the README does (python api.py) on a free loopback port."""
     port = free_port()
     environment = dict(os.environ, PORT=str(port), PYTHONUNBUFFERED="1")
+    # The server's output goes to a file: a pipe nobody reads would stall a chatty server.
+    log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen([sys.executable, "api.py"], cwd=PROJECT_ROOT, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log = log
     base = f"http://127.0.0.1:{port}"
     try:
         startup = wait_for(base + "/healthz", process)
@@ -106,6 +114,7 @@ def live_server():
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:
