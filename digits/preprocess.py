@@ -318,8 +318,21 @@ def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None) -
             if alone.sum() < 3:
                 continue
             half = thickness / 2 + 1.5
-            for slope, intercept in _fit_lines(along[alone], across[alone], thickness):
+            lines = _ruled_lines(_fit_lines(along[alone], across[alone], thickness),
+                                 along, across, half, length)
+            for slope, intercept in lines:
                 band = _line_band(cleaned.shape, slope, intercept, half, horizontal)
+                # Where the band holds more ink than the line itself, a stroke lies along or
+                # across the line there (the bar of a 7 written on it); where ink touches the
+                # band's edge, a stroke ends on the line. Those parts are kept.
+                axis = 0 if horizontal else 1
+                edge = cv2.subtract(cv2.dilate(band, np.ones((5, 1) if horizontal else (1, 5), np.uint8)), band)
+                crowded = ((np.count_nonzero(cv2.bitwise_and(cleaned, band), axis=axis) > thickness + 2)
+                           | (np.count_nonzero(cv2.bitwise_and(cleaned, edge), axis=axis) > 0))
+                if horizontal:
+                    band[:, crowded] = 0
+                else:
+                    band[crowded, :] = 0
                 cleaned = cv2.bitwise_and(cleaned, cv2.bitwise_not(band))
                 # Re-join the strokes the erased band cut through, across the line's direction.
                 gaps = int(np.ceil(2 * half)) + 2
@@ -339,6 +352,23 @@ def _fit_lines(along: np.ndarray, across: np.ndarray, thickness: float, depth: i
         return [(slope, intercept)]
     return (_fit_lines(along[residual > 0], across[residual > 0], thickness, depth + 1)
             + _fit_lines(along[residual <= 0], across[residual <= 0], thickness, depth + 1))
+
+
+def _ruled_lines(fits: list, along: np.ndarray, across: np.ndarray, half: float, length: int) -> list:
+    """Keep the fitted lines that are ruled lines: long, and parallel to the best-supported one.
+
+    Pixels of a bold digit on the page can bend a fit through the digit; such a fit holds
+    few of the component's pixels over the page's length, and is not parallel to the rest.
+    """
+    if not fits:
+        return []
+    support = []
+    for slope, intercept in fits:
+        near = np.abs(across - (slope * along + intercept)) <= half + 0.5
+        support.append(len(np.unique(along[near])))
+    best_slope = fits[int(np.argmax(support))][0]
+    return [fit for fit, held in zip(fits, support, strict=True)
+            if held >= 0.4 * length and abs(fit[0] - best_slope) <= 0.035]
 
 
 def _line_band(shape: tuple, slope: float, intercept: float, half: float, horizontal: bool) -> np.ndarray:

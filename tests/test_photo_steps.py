@@ -51,6 +51,29 @@ def test_ruled_lines_are_erased_and_the_digit_crossing_them_kept():
     assert column.mean() > 0.95  # the 1 is whole again where the lines crossed it
 
 
+def test_a_stroke_written_along_a_ruled_line_is_kept():
+    mask = np.zeros((200, 400), np.uint8)
+    for y in (40, 80, 120, 160):
+        cv2.line(mask, (0, y), (399, y), 255, 2)
+    cv2.rectangle(mask, (170, 77), (230, 83), 255, -1)  # the bar of a 7, written on the line
+    cv2.line(mask, (230, 80), (200, 150), 255, 7)
+    cleaned = remove_ruled_lines(mask)
+    assert cleaned[:, :150].sum() == 0 and cleaned[:, 260:].sum() == 0
+    assert (cleaned[76:86, 172:229].max(axis=0) > 0).all()  # the bar is whole
+
+
+def test_a_bold_digit_on_many_ruled_lines_keeps_its_strokes():
+    mask = np.zeros((200, 130), np.uint8)
+    for y in range(5, 200, 27):
+        cv2.line(mask, (0, y), (129, y + 2), 255, 2)
+    digit = np.zeros_like(mask)
+    cv2.line(digit, (40, 60), (75, 45), 255, 26)  # a marker's blob and its tail, across lines
+    cv2.line(digit, (60, 70), (35, 130), 255, 22)
+    cleaned = remove_ruled_lines(cv2.bitwise_or(mask, digit))
+    assert np.count_nonzero(cleaned & digit) > 0.95 * np.count_nonzero(digit)
+    assert np.count_nonzero(cleaned & ~digit) < 0.1 * np.count_nonzero(mask & ~digit)
+
+
 def test_a_faint_line_joining_bold_digits_is_cut():
     mask = np.zeros((120, 270), np.uint8)
     for x in (45, 135, 225):
