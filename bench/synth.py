@@ -188,20 +188,82 @@ def thin_to_skeleton(binary: np.ndarray) -> np.ndarray:
             return image[1:-1, 1:-1]
 
 
+def _neighbour_count(skeleton: np.ndarray) -> np.ndarray:
+    """Return, for each pixel, how many of its 8 neighbours are set in a 0/1 array."""
+    padded = np.pad(skeleton.astype(np.uint8), 1)
+    total = sum(np.roll(np.roll(padded, dy, 0), dx, 1)
+                for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+    return total[1:-1, 1:-1]
+
+
+def prune_spurs(skeleton: np.ndarray, length: int) -> np.ndarray:
+    """Remove the short side branches that thinning leaves at the corners of thick strokes.
+
+    Branch ends are eaten back ``length`` pixels, then the surviving branches grow back along
+    the original centre lines, so only branches shorter than ``length`` are lost.
+    """
+    original = skeleton.astype(np.uint8)
+    pruned = original.copy()
+    for _ in range(length):
+        ends = (pruned == 1) & (_neighbour_count(pruned) == 1)
+        if not ends.any():
+            break
+        pruned[ends] = 0
+    front = ((pruned == 1) & (_neighbour_count(pruned) <= 1)).astype(np.uint8)
+    for _ in range(length):
+        front = cv2.dilate(front, np.ones((3, 3), np.uint8)) & original & (1 - pruned)
+        if not front.any():
+            break
+        pruned |= front
+    return pruned
+
+
+def _pen_lines(solid: np.ndarray, brush_width: int) -> tuple[np.ndarray, int]:
+    """Return the lines a pen draws to write a solid 0/1 digit, and how many loops it drew.
+
+    A person draws a digit's centre lines. Where MNIST's pen filled a loop in (the head of a
+    9, a loop of an 8: ink far wider than the digit's strokes), thinning would leave a bare
+    stick; a person draws the loop, so the outline of such a blob is drawn instead.
+    """
+    distance = cv2.distanceTransform(solid, cv2.DIST_L2, 5)
+    skeleton = thin_to_skeleton(solid)
+    if not skeleton.any():
+        return solid.astype(np.float32), 0
+    half_stroke = float(np.median(distance[skeleton > 0]))
+    skeleton = prune_spurs(skeleton, int(round(1.5 * half_stroke)))
+    brush = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (brush_width, brush_width))
+    core = (distance > 2.0 * half_stroke).astype(np.uint8)
+    # A filled loop is a wide blob; a few wide pixels where strokes meet are not.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(core)
+    wide = [index for index in range(1, count) if stats[index][4] >= 0.1 * half_stroke ** 2]
+    core = np.isin(labels, wide).astype(np.uint8)
+    loops = np.zeros_like(solid)
+    loop_count = 0
+    if core.any():
+        reach = int(4.0 * half_stroke) | 1
+        blobs = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))) & solid
+        loops = blobs & (1 - cv2.erode(blobs, brush))
+        skeleton = skeleton & (1 - blobs)
+        loop_count = cv2.connectedComponents(blobs)[0] - 1
+    lines = np.maximum(cv2.dilate(skeleton.astype(np.float32), brush), loops.astype(np.float32))
+    return lines, loop_count
+
+
 def _redraw(ink: np.ndarray, brush_width: int) -> np.ndarray:
     """Redraw a digit's centre lines with a round brush, keeping the digit's pieces and holes.
 
     A person drawing a digit draws all of it: where MNIST's faint strokes would be lost at
     the usual threshold a lower one is taken, and a brush too fat for a small loop is narrowed.
+    A loop the pen filled in is drawn open (see _pen_lines).
     """
-    wanted = shape_of(ink)
+    pieces, holes = shape_of(ink)
     first = None
     for width in (brush_width, max(3, brush_width * 2 // 3), max(3, brush_width // 2)):
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
         for level in (0.5, 0.3, 0.15):
-            drawn = cv2.dilate(np.pad(thin_to_skeleton(ink > level), width).astype(np.float32), kernel)
+            solid = np.pad((ink > level).astype(np.uint8), width)
+            drawn, loops = _pen_lines(solid, width)
             first = drawn if first is None else first
-            if shape_of(drawn) == wanted:
+            if shape_of(drawn) == (pieces, holes + loops):
                 return drawn
     return first
 
