@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from digits.config import MODEL_PREFERENCE, RUNTIMES
+from digits.reading import choose_readings, classification_inputs
 
 PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 BATCH = 512
@@ -100,15 +101,16 @@ def classify_files(files: list[Path], classifier, show_progress: bool):
             readings = upcoming.result()
             if index + 1 < len(chunks):
                 upcoming = reader.submit(read_chunk, chunks[index + 1])
-            inputs = [crop.pixels for crops, _ in readings if crops for crop in crops]
+            inputs = [picture for crops, _ in readings if crops for picture in classification_inputs(crops)]
             probabilities = classifier.probabilities(np.stack(inputs), max_batch=BATCH) if inputs else []
             position = 0
             for path, (crops, error) in zip(chunk, readings, strict=True):
                 if crops is None:
                     yield path, "", 0.0, error
                     continue
-                rows = probabilities[position:position + len(crops)]
-                position += len(crops)
+                count = len(classification_inputs(crops))
+                rows = [row for _crop, row in choose_readings(crops, probabilities[position:position + count])]
+                position += count
                 number = "".join(str(int(row.argmax())) for row in rows)
                 yield path, number, float(min(row.max() for row in rows)), None
             progress.advance(len(chunk))

@@ -27,6 +27,10 @@ ACCEPTED_TEXT = "PNG, JPEG, GIF, BMP, WebP or TIFF"
 WORKING_SIDE = 640
 # A mark smaller than this share of the picture's working area is a speck, never a digit.
 MIN_DIGIT_AREA_SHARE = 0.00015
+# Two neighbouring marks may be one digit when the gap between them is at most this share of
+# the digits' height and together they are at most this many times as wide as tall.
+JOIN_GAP = 0.35
+JOIN_ASPECT = 1.3
 
 
 class PictureError(ValueError):
@@ -44,6 +48,9 @@ class DigitCrop:
 
     pixels: np.ndarray  # uint8 (28, 28), ink bright on black
     box: tuple[int, int, int, int]  # x, y, width, height in the uploaded picture
+    # This piece and the next one framed as one digit, where they may be the parts of one (a 4
+    # written in two strokes, a faint 0 broken in two): the reader keeps whichever reads surer.
+    joined_with_next: DigitCrop | None = None
 
 
 # --------------------------------------------------------------------------- decoding
@@ -596,8 +603,8 @@ def digits_from_grey(grey: np.ndarray, original_width: int | None = None,
         raise PictureError("no digit found", status=422)
     scale_x = original_width / working.shape[1]
     scale_y = original_height / working.shape[0]
-    crops = []
-    for region in regions:
+
+    def crop_of(region: DigitRegion) -> DigitCrop:
         x, y, w, h = region.box
         # Only this digit's own pieces: not specks or a neighbour's stroke inside its box.
         digit_mask = np.where(np.isin(labels[y:y + h, x:x + w], region.pieces), 255, 0).astype(np.uint8)
@@ -608,8 +615,30 @@ def digits_from_grey(grey: np.ndarray, original_width: int | None = None,
         digit_ink = even_stroke(digit_ink, digit_mask, h)
         box = (int(round(x * scale_x)), int(round(y * scale_y)),
                max(1, int(round(w * scale_x))), max(1, int(round(h * scale_y))))
-        crops.append(DigitCrop(pixels=to_mnist_square(digit_ink), box=box))
+        return DigitCrop(pixels=to_mnist_square(digit_ink), box=box)
+
+    tallest = max(region.box[3] for region in regions)
+    crops = []
+    for index, region in enumerate(regions):
+        crop = crop_of(region)
+        following = regions[index + 1] if index + 1 < len(regions) else None
+        if following is not None and may_be_one_digit(region, following, tallest):
+            joined = DigitRegion(box=tuple(_union([*region.box, 0, []], [*following.box, 0, []])[:4]),
+                                 pieces=region.pieces + following.pieces)
+            crop = DigitCrop(pixels=crop.pixels, box=crop.box, joined_with_next=crop_of(joined))
+        crops.append(crop)
     return crops
+
+
+def may_be_one_digit(left: DigitRegion, right: DigitRegion, digit_height: int) -> bool:
+    """Tell whether two neighbouring regions may be the two parts of one digit.
+
+    They must nearly touch, and together be no wider than a digit is: a 4 whose strokes do not
+    meet, or a 0 broken in two, qualifies, while two digits written apart do not.
+    """
+    gap = right.box[0] - (left.box[0] + left.box[2])
+    _x, _y, width, height = _union([*left.box, 0, []], [*right.box, 0, []])[:4]
+    return gap <= JOIN_GAP * digit_height and width <= JOIN_ASPECT * height
 
 
 def rgba_from_array(array: np.ndarray) -> np.ndarray:

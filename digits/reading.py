@@ -21,6 +21,8 @@ from digits.preprocess import (
 
 # Below this top probability the page says plainly that the model is unsure.
 LOW_CONFIDENCE = 0.6
+# Reading two neighbouring marks as one digit counts this factor against it (see choose_readings).
+JOIN_PRIOR = 0.5
 DATA_URI = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w=.+-]+)*),(?P<data>.*)$", re.S)
 
 
@@ -84,13 +86,50 @@ def bytes_from_data_uri(text: object) -> bytes:
         raise PictureError("the data URI's base64 text is damaged") from None
 
 
+def classification_inputs(crops: list[DigitCrop]) -> list[np.ndarray]:
+    """Return the 28x28 pictures to classify for ``crops``: each crop, then each joined alternative."""
+    return ([crop.pixels for crop in crops]
+            + [crop.joined_with_next.pixels for crop in crops if crop.joined_with_next is not None])
+
+
+def choose_readings(crops: list[DigitCrop], probabilities: np.ndarray) -> list[tuple[DigitCrop, np.ndarray]]:
+    """Decide which neighbouring marks are one digit; return (crop, probabilities) left to right.
+
+    ``probabilities`` has one row per picture of classification_inputs(crops). Of all ways to
+    read the marks (each alone, or a pair joined where the pair may be one digit), the one
+    whose digits the model is surest of, all together, wins; a joined pair counts JOIN_PRIOR
+    against it, so marks are read apart unless reading them as one digit is much surer.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    alone = probabilities[:len(crops)]
+    joined: list[np.ndarray | None] = []
+    position = len(crops)
+    for crop in crops:
+        joined.append(probabilities[position] if crop.joined_with_next is not None else None)
+        position += crop.joined_with_next is not None
+    # best[i]: the surest reading of the first i marks, as (log confidence, [(crop, row), ...]).
+    best: list[tuple[float, list] | None] = [(0.0, [])] + [None] * len(crops)
+    for index, crop in enumerate(crops):
+        if best[index] is None:
+            continue
+        score, readings = best[index]
+        options = [(index + 1, score + np.log(max(alone[index].max(), 1e-12)), (crop, alone[index]))]
+        if joined[index] is not None:
+            options.append((index + 2, score + np.log(max(joined[index].max(), 1e-12)) + np.log(JOIN_PRIOR),
+                            (crop.joined_with_next, joined[index])))
+        for end, total, reading in options:
+            if best[end] is None or total > best[end][0]:
+                best[end] = (total, readings + [reading])
+    return best[len(crops)][1]
+
+
 def read_picture(data: bytes, classifier) -> Reading:
     """Decode a picture once, find its digits and classify them all in one batch."""
     decoded = decode_picture(data)
     crops: list[DigitCrop] = digits_from_decoded(decoded)
-    probabilities = classifier.probabilities(np.stack([crop.pixels for crop in crops]))
+    probabilities = classifier.probabilities(np.stack(classification_inputs(crops)))
     digits = []
-    for crop, row in zip(crops, probabilities, strict=False):
+    for crop, row in choose_readings(crops, probabilities):
         row = np.asarray(row, dtype=np.float64)
         best = int(row.argmax())
         digits.append(DigitReading(digit=best, confidence=float(row[best]),

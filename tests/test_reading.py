@@ -1,0 +1,95 @@
+"""Deciding which marks are one digit: joined alternatives from preprocessing, chosen by confidence."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from digits.preprocess import DigitCrop, DigitRegion, extract_digits, may_be_one_digit
+from digits.reading import JOIN_PRIOR, choose_readings, classification_inputs
+from tests.conftest import png_bytes
+
+
+def crop(value: int, joined: DigitCrop | None = None) -> DigitCrop:
+    """A stand-in crop whose pixels say which crop it is."""
+    return DigitCrop(pixels=np.full((28, 28), value, np.uint8), box=(value, 0, 1, 1), joined_with_next=joined)
+
+
+def sure(digit: int, confidence: float) -> np.ndarray:
+    row = np.full(10, (1 - confidence) / 9)
+    row[digit] = confidence
+    return row
+
+
+def test_classification_inputs_list_the_crops_then_their_joined_alternatives():
+    crops = [crop(1, joined=crop(12)), crop(2), crop(3)]
+    assert [int(picture[0, 0]) for picture in classification_inputs(crops)] == [1, 2, 3, 12]
+
+
+def test_marks_read_apart_when_each_is_sure():
+    crops = [crop(1, joined=crop(12)), crop(2)]
+    rows = np.stack([sure(1, 0.96), sure(0, 0.96), sure(0, 0.97)])  # "10", or "0" if joined
+    chosen = choose_readings(crops, rows)
+    assert [int(row.argmax()) for _, row in chosen] == [1, 0]
+    assert [reading_crop.box[0] for reading_crop, _ in chosen] == [1, 2]
+
+
+def test_marks_read_as_one_digit_when_that_is_much_surer():
+    crops = [crop(1, joined=crop(12)), crop(2), crop(3)]
+    rows = np.stack([sure(6, 0.35), sure(1, 0.9), sure(7, 0.95), sure(4, 0.95)])
+    chosen = choose_readings(crops, rows)
+    assert [int(row.argmax()) for _, row in chosen] == [4, 7]
+    assert chosen[0][0].box[0] == 12  # the joined crop, with its own box
+
+
+def test_the_join_prior_is_what_tips_the_balance():
+    crops = [crop(1, joined=crop(12)), crop(2)]
+    apart = 0.6 * 0.6
+    assert 1.01 * apart / JOIN_PRIOR < 1  # both checks below need a possible confidence
+    for joined_confidence, readings in ((0.99 * apart / JOIN_PRIOR, 2), (1.01 * apart / JOIN_PRIOR, 1)):
+        rows = np.stack([sure(3, 0.6), sure(5, 0.6), sure(8, joined_confidence)])
+        assert len(choose_readings(crops, rows)) == readings
+
+
+def test_without_alternatives_every_crop_is_read():
+    crops = [crop(1), crop(2), crop(3)]
+    rows = np.stack([sure(1, 0.5), sure(2, 0.4), sure(3, 0.3)])
+    assert [int(row.argmax()) for _, row in choose_readings(crops, rows)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("left, right, expected", [
+    ((0, 0, 30, 100), (40, 0, 20, 100), True),  # two strokes of one narrow digit, close together
+    ((0, 0, 30, 100), (80, 0, 20, 100), False),  # far apart: two digits
+    ((0, 0, 70, 100), (80, 0, 70, 100), False),  # together much wider than tall: two digits
+])
+def test_may_be_one_digit_needs_close_and_narrow_neighbours(left, right, expected):
+    regions = DigitRegion(box=left, pieces=(1,)), DigitRegion(box=right, pieces=(2,))
+    assert may_be_one_digit(*regions, digit_height=100) is expected
+
+
+def four_in_two_strokes() -> np.ndarray:
+    """A 4 written as an 'L' and a separate upright stroke that does not touch it."""
+    page = np.full((280, 320), 255, np.uint8)
+    cv2.line(page, (100, 40), (70, 150), 0, 14, cv2.LINE_AA)
+    cv2.line(page, (70, 150), (150, 150), 0, 14, cv2.LINE_AA)
+    cv2.line(page, (172, 50), (168, 240), 0, 14, cv2.LINE_AA)
+    return page
+
+
+def test_a_digit_in_two_pieces_gets_a_joined_alternative_framed_as_one_digit(shipped_app):
+    crops = extract_digits(png_bytes(four_in_two_strokes()))
+    assert len(crops) == 2 and crops[0].joined_with_next is not None and crops[1].joined_with_next is None
+    joined = crops[0].joined_with_next
+    x, y, w, h = joined.box
+    assert x == crops[0].box[0] and x + w == crops[1].box[0] + crops[1].box[2]  # spans both pieces
+    classifier = shipped_app.extensions["classifiers"][shipped_app.extensions["default_model"]]
+    assert int(classifier.probabilities(joined.pixels[None]).argmax()) == 4
+
+
+def test_digits_written_apart_get_no_joined_alternative():
+    page = np.full((200, 400), 255, np.uint8)
+    for x in (80, 200, 320):
+        cv2.line(page, (x, 40), (x - 5, 160), 0, 12, cv2.LINE_AA)
+    crops = extract_digits(png_bytes(page))
+    assert len(crops) == 3 and all(crop.joined_with_next is None for crop in crops)
