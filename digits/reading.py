@@ -114,7 +114,7 @@ def choose_readings(crops: list[DigitCrop], probabilities: np.ndarray) -> list[t
             continue
         score, readings = best[index]
         options = [(index + 1, score + np.log(max(alone[index].max(), 1e-12)), (crop, alone[index]))]
-        if joined[index] is not None:
+        if joined[index] is not None and index + 1 < len(crops):
             options.append((index + 2, score + np.log(max(joined[index].max(), 1e-12)) + np.log(JOIN_PRIOR),
                             (crop.joined_with_next, joined[index])))
         for end, total, reading in options:

@@ -52,6 +52,12 @@ def test_the_join_prior_is_what_tips_the_balance():
         assert len(choose_readings(crops, rows)) == readings
 
 
+def test_a_joined_alternative_on_the_last_crop_is_ignored():
+    crops = [crop(1), crop(2, joined=crop(23))]
+    rows = np.stack([sure(1, 0.9), sure(2, 0.3), sure(8, 0.99)])
+    assert [int(row.argmax()) for _, row in choose_readings(crops, rows)] == [1, 2]
+
+
 def test_without_alternatives_every_crop_is_read():
     crops = [crop(1), crop(2), crop(3)]
     rows = np.stack([sure(1, 0.5), sure(2, 0.4), sure(3, 0.3)])
