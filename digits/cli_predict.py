@@ -101,14 +101,15 @@ def classify_files(files: list[Path], classifier, show_progress: bool):
             readings = upcoming.result()
             if index + 1 < len(chunks):
                 upcoming = reader.submit(read_chunk, chunks[index + 1])
-            inputs = [picture for crops, _ in readings if crops for picture in classification_inputs(crops)]
+            per_file = [classification_inputs(crops) if crops else [] for crops, _ in readings]
+            inputs = [picture for pictures in per_file for picture in pictures]
             probabilities = classifier.probabilities(np.stack(inputs), max_batch=BATCH) if inputs else []
             position = 0
-            for path, (crops, error) in zip(chunk, readings, strict=True):
+            for path, (crops, error), pictures in zip(chunk, readings, per_file, strict=True):
                 if crops is None:
                     yield path, "", 0.0, error
                     continue
-                count = len(classification_inputs(crops))
+                count = len(pictures)
                 rows = [row for _crop, row in choose_readings(crops, probabilities[position:position + count])]
                 position += count
                 number = "".join(str(int(row.argmax())) for row in rows)

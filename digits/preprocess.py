@@ -499,9 +499,14 @@ def _attach_fragments(groups: list[list]) -> list[list]:
 
 
 def _union(a, b) -> list:
+    return [*_box_union(a, b), a[4] + b[4], a[5] + b[5]]
+
+
+def _box_union(a, b) -> tuple[int, int, int, int]:
+    """Return the box (x, y, w, h) around two boxes."""
     x0, y0 = min(a[0], b[0]), min(a[1], b[1])
     x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
-    return [x0, y0, x1 - x0, y1 - y0, a[4] + b[4], a[5] + b[5]]
+    return x0, y0, x1 - x0, y1 - y0
 
 
 # --------------------------------------------------------------------------- one digit -> 28x28
@@ -644,7 +649,7 @@ def digits_from_grey(grey: np.ndarray, original_width: int | None = None,
         crop = crop_of(region)
         following = regions[index + 1] if index + 1 < len(regions) else None
         if following is not None and may_be_one_digit(region, following, tallest):
-            joined = DigitRegion(box=tuple(_union([*region.box, 0, []], [*following.box, 0, []])[:4]),
+            joined = DigitRegion(box=_box_union(region.box, following.box),
                                  pieces=region.pieces + following.pieces)
             crop = DigitCrop(pixels=crop.pixels, box=crop.box, joined_with_next=crop_of(joined))
         crops.append(crop)
@@ -658,7 +663,7 @@ def may_be_one_digit(left: DigitRegion, right: DigitRegion, digit_height: int) -
     meet, or a 0 broken in two, qualifies, while two digits written apart do not.
     """
     gap = right.box[0] - (left.box[0] + left.box[2])
-    _x, _y, width, height = _union([*left.box, 0, []], [*right.box, 0, []])[:4]
+    _x, _y, width, height = _box_union(left.box, right.box)
     return gap <= JOIN_GAP * digit_height and width <= JOIN_ASPECT * height
 
 
