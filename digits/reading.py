@@ -102,6 +102,8 @@ def choose_readings(crops: list[DigitCrop], probabilities: np.ndarray) -> list[t
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
     alone = probabilities[:len(crops)]
+    if all(crop.joined_with_next is None for crop in crops):  # nothing to decide (every 28x28 file)
+        return list(zip(crops, alone, strict=True))
     joined: list[np.ndarray | None] = []
     position = len(crops)
     for crop in crops:
