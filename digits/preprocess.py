@@ -31,6 +31,9 @@ MIN_DIGIT_AREA_SHARE = 0.00015
 # the digits' height and together they are at most this many times as wide as tall.
 JOIN_GAP = 0.35
 JOIN_ASPECT = 1.3
+# The share of a picture (in percent) whose contrast with its surroundings tells the ink's
+# polarity: about what a small digit covers.
+MARK_SHARE_PERCENT = 1.0
 
 
 class PictureError(ValueError):
@@ -202,9 +205,34 @@ def shrink(grey: np.ndarray, longest_side: int = WORKING_SIDE) -> np.ndarray:
 
 def ink_is_dark(grey: np.ndarray) -> bool:
     """Tell whether the ink is darker than the background (paper) or lighter (MNIST, chalkboard)."""
-    # The background is what most of the picture is: its border and its median agree on it.
+    # Two cues, each fooled by some pictures, added up. The background's brightness: what most
+    # of the picture is, its border and its median agree on it; but grey paper in a dim room is
+    # darker than half. And which way the sharpest marks stand out from their surroundings; but
+    # a small mark on a page whose light fades says little. Where one cue is unsure, the other
+    # is clear.
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    return _middle_value(border) * 0.6 + _middle_value(grey) * 0.4 >= 0.5
+    brightness = _middle_value(border) * 0.6 + _middle_value(grey) * 0.4 - 0.5
+    return brightness + dark_marks_stand_out(grey) >= 0
+
+
+def dark_marks_stand_out(grey: np.ndarray) -> float:
+    """Return how much further the darkest marks stand out from their surroundings than the lightest do.
+
+    Positive (up to 1) for dark ink on light paper, negative for light ink on a dark ground,
+    near 0 on a blank page. Slow changes of light are not marks: each pixel is compared with
+    the median of a window half the picture wide, on a copy about 64 pixels on its short side.
+    """
+    height, width = grey.shape
+    factor = max(1, min(height, width) // 64)
+    small = grey if factor == 1 else cv2.resize(
+        grey, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
+    size = min((min(small.shape) // 2) | 1, 255)
+    if size < 3:
+        return 0.0
+    small8 = np.round(np.clip(small, 0, 1) * 255).astype(np.uint8)
+    difference = small8.astype(np.int16) - cv2.medianBlur(small8, size)
+    darkest, lightest = np.percentile(difference, [MARK_SHARE_PERCENT, 100 - MARK_SHARE_PERCENT])
+    return float(-darkest - lightest) / 255
 
 
 def ink_map(grey: np.ndarray) -> np.ndarray:

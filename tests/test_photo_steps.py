@@ -11,6 +11,7 @@ from digits.preprocess import (
     even_stroke,
     extract_digits,
     find_digit_boxes,
+    ink_is_dark,
     ink_map,
     ink_mask,
     remove_ruled_lines,
@@ -38,6 +39,25 @@ def test_a_light_gradient_and_a_shadow_leave_no_ink():
     cv2.line(with_digit, (100, 40), (100, 160), 0.1, 8)
     ink = ink_map(with_digit)
     assert ink[100, 100] > 0.6 and ink[100, 40] < 0.2
+
+
+def dim_grey_page_with_a_bold_digit() -> np.ndarray:
+    """Grey paper in a dim room, darker than half, with a bold blurred mark: floats in [0, 1]."""
+    ys, xs = np.mgrid[0:240, 0:240].astype(np.float32)
+    page = 0.3 + 0.25 * xs / 240  # the light fades to the left
+    cv2.line(page, (80, 60), (160, 60), 0.08, 22)
+    cv2.line(page, (160, 60), (105, 190), 0.08, 22)
+    return cv2.GaussianBlur(page, (0, 0), 3)
+
+
+def test_dark_ink_on_dim_grey_paper_and_light_chalk_on_a_grey_board_are_told_apart():
+    page = dim_grey_page_with_a_bold_digit()
+    assert np.median(page) < 0.5  # brightness alone would call this light ink on a dark ground
+    assert ink_is_dark(page) is True
+    assert ink_is_dark(1.0 - page) is False
+    # Read the right way round, the digit is the mark itself, not a halo of paper around it.
+    (x, y, w, h), = find_digit_boxes(ink_mask(ink_map(page)))
+    assert 60 <= x <= 95 and 40 <= y <= 60 and w <= 120 and h <= 170
 
 
 def test_ruled_lines_are_erased_and_the_digit_crossing_them_kept():
