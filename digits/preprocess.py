@@ -274,7 +274,13 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     ink8 = np.round(ink * 255).astype(np.uint8)
     otsu, _ = cv2.threshold(ink8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     high = max(otsu / 255.0, 0.45)
-    low = max(0.4 * high, 0.16)
+    # Faint pixels join a stroke only if they stand out from the paper's own grain: on a noisy
+    # photo (a dim room, a cheap camera) the grain would grow a stroke into a fuzzy cloud that
+    # swallows its neighbours. The grain is what a 3x3 median takes away (strokes and ruled
+    # lines are smooth at that scale, so they do not count), measured robustly.
+    residual = ink - cv2.medianBlur(ink.astype(np.float32), 3)
+    grain = _middle_value(ink) + 4 * 1.4826 * _middle_value(np.abs(residual))
+    low = min(max(0.4 * high, 0.16, grain), 0.9 * high)
     weak = (ink > low).astype(np.uint8)
     count, labels = cv2.connectedComponents(weak, connectivity=8)
     seeded = np.zeros(count, bool)
@@ -297,9 +303,12 @@ def cut_thin_bridges(mask: np.ndarray) -> np.ndarray:
     """
     width = stroke_width(mask)
     thin = int(0.25 * width)
-    if thin < 2:
+    if thin < 1:
         return mask
-    kept = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((thin + 1, 1), np.uint8))
+    column = np.ones((thin + 1, 1), np.uint8)
+    # An opening, written out: OpenCV's with an even kernel is shifted a pixel and would shave
+    # the edge off every level stroke.
+    kept = cv2.dilate(cv2.erode(mask, column, anchor=(0, 0)), column, anchor=(0, thin))
     slivers = cv2.subtract(mask, kept)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(slivers, connectivity=8)
     long_level = np.zeros(count, bool)
@@ -449,8 +458,8 @@ def find_digit_regions(mask: np.ndarray) -> tuple[list[DigitRegion], np.ndarray]
     largest = max(piece[4] for piece in pieces)
     min_area = max(MIN_DIGIT_AREA_SHARE * width * height, 0.04 * largest, 2)
     tallest = max((piece[3] for piece in pieces if piece[4] >= min_area), default=0)
-    groups = _merge_pieces([piece for piece in pieces
-                            if piece[4] >= min_area and not _edge_debris(piece, mask, tallest)])
+    kept = [piece for piece in pieces if piece[4] >= min_area and not _edge_debris(piece, mask, tallest)]
+    groups = _merge_pieces([piece for piece in kept if not _streak_between_digits(piece, kept)])
     if not groups:
         return [], labels
     groups = _attach_fragments(groups)
@@ -458,6 +467,19 @@ def find_digit_regions(mask: np.ndarray) -> tuple[list[DigitRegion], np.ndarray]
     regions = [DigitRegion(box=tuple(group[:4]), pieces=tuple(group[5])) for group in groups
                if group[3] >= 0.3 * tallest]
     return regions, labels
+
+
+def _streak_between_digits(piece: tuple, pieces: list[tuple]) -> bool:
+    """A flat streak above or below two bigger marks at once: what is left of a ruled line.
+
+    Merged as a part (the hat of a 5 is one), it would join the two digits it runs along.
+    """
+    _x, _y, width, height, area = piece[:5]
+    if width < 3 * height:
+        return False
+    spanned = [other for other in pieces
+               if other is not piece and other[4] > area and _belong_together(piece, other)]
+    return len(spanned) >= 2
 
 
 def _edge_debris(piece: tuple, mask: np.ndarray, tallest: int) -> bool:

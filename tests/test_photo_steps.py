@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from digits.augment import pen_stroked
 from digits.preprocess import (
@@ -60,6 +61,18 @@ def test_dark_ink_on_dim_grey_paper_and_light_chalk_on_a_grey_board_are_told_apa
     assert 60 <= x <= 95 and 40 <= y <= 60 and w <= 120 and h <= 170
 
 
+@pytest.mark.parametrize("grain", [0.08, 0.1])
+def test_the_grain_of_a_noisy_photo_does_not_grow_strokes_into_clouds(grain):
+    page = np.full((160, 200), 0.55, np.float32)  # grey paper in a dim room
+    cv2.line(page, (70, 30), (70, 130), 0.25, 10)  # two 1s, 50 pixels apart
+    cv2.line(page, (130, 30), (130, 130), 0.25, 10)
+    noise = np.random.default_rng(7).normal(0, grain, page.shape).astype(np.float32)
+    page = cv2.GaussianBlur(np.clip(page + noise, 0, 1), (0, 0), 0.8)
+    boxes = find_digit_boxes(ink_mask(ink_map(page)))
+    assert len(boxes) == 2
+    assert all(width <= 20 and 95 <= height <= 120 for _x, _y, width, height in boxes)
+
+
 def test_ruled_lines_are_erased_and_the_digit_crossing_them_kept():
     mask = np.zeros((200, 400), np.uint8)
     for y in (40, 80, 120, 160):
@@ -94,10 +107,11 @@ def test_a_bold_digit_on_many_ruled_lines_keeps_its_strokes():
     assert np.count_nonzero(cleaned & ~digit) < 0.1 * np.count_nonzero(mask & ~digit)
 
 
-def test_a_faint_line_joining_bold_digits_is_cut():
+@pytest.mark.parametrize("stroke", [16, 6])
+def test_a_faint_line_joining_bold_digits_is_cut(stroke):
     mask = np.zeros((120, 270), np.uint8)
     for x in (45, 135, 225):
-        cv2.line(mask, (x, 25), (x, 95), 255, 16)
+        cv2.line(mask, (x, 25), (x, 95), 255, stroke)
     cv2.line(mask, (30, 60), (240, 60), 255, 1)  # what a ruled line leaves where it meets ink
     assert len(find_digit_boxes(mask)) == 1
     cut = cut_thin_bridges(mask)
@@ -105,11 +119,23 @@ def test_a_faint_line_joining_bold_digits_is_cut():
     assert np.count_nonzero(cut) > 0.95 * np.count_nonzero(mask) - 210
 
 
-def test_thin_pen_strokes_are_never_cut_as_bridges():
+@pytest.mark.parametrize("pen", [2, 4])
+def test_thin_pen_strokes_are_never_cut_as_bridges(pen):
     mask = np.zeros((120, 120), np.uint8)
-    cv2.line(mask, (20, 30), (100, 30), 255, 2)  # the bar of a 7 written with a fine pen
-    cv2.line(mask, (100, 30), (50, 100), 255, 2)
+    cv2.line(mask, (20, 30), (100, 30), 255, pen)  # the bar of a 7 written with a fine pen
+    cv2.line(mask, (100, 30), (50, 100), 255, pen)
     assert np.array_equal(cut_thin_bridges(mask), mask)
+
+
+def test_a_ruled_line_left_under_two_digits_does_not_join_them():
+    mask = np.zeros((140, 200), np.uint8)
+    cv2.line(mask, (60, 20), (60, 100), 255, 8)  # two 1s
+    cv2.line(mask, (120, 20), (120, 100), 255, 8)
+    cv2.line(mask, (40, 115), (140, 115), 255, 2)  # a piece of a ruled line below both
+    assert len(find_digit_boxes(mask)) == 2
+    hat = mask.copy()
+    cv2.line(hat, (100, 8), (140, 8), 255, 6)  # a 5's hat over one digit still joins it
+    assert [box[1] for box in find_digit_boxes(hat)] == [16, 5]
 
 
 def test_stroke_width_is_measured():
