@@ -118,12 +118,16 @@ def test_sending_an_empty_pad_asks_for_a_drawing(browser, live_server):
 
 def test_an_error_shows_its_message(browser, live_server, tmp_path):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     fake = tmp_path / "notes <b>bold.png"
     fake.write_text("<html><script>alert('x')</script></html>")
     browser.get(live_server["url"] + "/")
     browser.find_element(By.ID, "image").send_keys(str(fake))
     browser.find_element(By.ID, "upload-button").click()
-    error = browser.find_element(By.ID, "error")
+    # The click starts a page load; the answer page is read once it has arrived.
+    error = WebDriverWait(browser, 20).until(
+        expected_conditions.presence_of_element_located((By.ID, "error")))
     assert "not a picture" in error.text
     shot(browser, "error_not_a_picture")
