@@ -31,8 +31,10 @@ MIN_DIGIT_AREA_SHARE = 0.00015
 # the digits' height and together they are at most this many times as wide as tall.
 JOIN_GAP = 0.35
 JOIN_ASPECT = 1.3
-# The share of a picture (in percent) whose contrast with its surroundings tells the ink's
-# polarity: about what a small digit covers.
+# The ink's polarity: a background this far from mid-grey (0 to 0.5) settles it; nearer, the
+# share of the picture (in percent) that stands out most from its surroundings, about what a
+# small digit covers, tells which way the ink goes.
+CLEAR_BRIGHTNESS = 0.3
 MARK_SHARE_PERCENT = 1.0
 
 
@@ -212,11 +214,13 @@ def ink_is_dark(grey: np.ndarray) -> bool:
     # is clear.
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     brightness = _middle_value(border) * 0.6 + _middle_value(grey) * 0.4 - 0.5
+    if abs(brightness) >= CLEAR_BRIGHTNESS:  # every MNIST file, most photos: no need to look further
+        return brightness > 0
     return brightness + dark_marks_stand_out(grey) >= 0
 
 
 def dark_marks_stand_out(grey: np.ndarray) -> float:
-    """Return how much further the darkest marks stand out from their surroundings than the lightest do.
+    """Return how far the darkest marks stand out from their surroundings, less how far the lightest do.
 
     Positive (up to 1) for dark ink on light paper, negative for light ink on a dark ground,
     near 0 on a blank page. Slow changes of light are not marks: each pixel is compared with
@@ -278,7 +282,8 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     # photo (a dim room, a cheap camera) the grain would grow a stroke into a fuzzy cloud that
     # swallows its neighbours. The grain is what a 3x3 median takes away (strokes and ruled
     # lines are smooth at that scale, so they do not count), measured robustly.
-    # Every fourth pixel tells the paper's statistics as well as all of them, in a quarter of the time.
+    # Every fourth pixel tells the paper's statistics as well as all of them, in a quarter of
+    # the time.
     sample = ink[::2, ::2]
     residual = sample - cv2.medianBlur(ink.astype(np.float32), 3)[::2, ::2]
     paper = _middle_value(sample)
