@@ -226,10 +226,7 @@ def dark_marks_stand_out(grey: np.ndarray) -> float:
     near 0 on a blank page. Slow changes of light are not marks: each pixel is compared with
     the median of a window half the picture wide, on a copy about 64 pixels on its short side.
     """
-    height, width = grey.shape
-    factor = max(1, min(height, width) // 64)
-    small = grey if factor == 1 else cv2.resize(
-        grey, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
+    small, _factor = _reduced(grey, 64)
     size = min((min(small.shape) // 2) | 1, 255)
     if size < 3:
         return 0.0
@@ -237,6 +234,16 @@ def dark_marks_stand_out(grey: np.ndarray) -> float:
     difference = small8.astype(np.int16) - cv2.medianBlur(small8, size)
     darkest, lightest = np.percentile(difference, [MARK_SHARE_PERCENT, 100 - MARK_SHARE_PERCENT])
     return float(-darkest - lightest) / 255
+
+
+def _reduced(image: np.ndarray, short_side: int) -> tuple[np.ndarray, int]:
+    """Return a copy shrunk by a whole factor to about ``short_side`` on its short side, and the factor."""
+    height, width = image.shape
+    factor = max(1, min(height, width) // short_side)
+    if factor == 1:
+        return image, 1
+    size = (max(1, width // factor), max(1, height // factor))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), factor
 
 
 def ink_map(grey: np.ndarray) -> np.ndarray:
@@ -249,9 +256,7 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
         # The paper's brightness everywhere: a closing (max then min filter) wider than any
         # stroke fills the strokes in and keeps the lighting. Done on a small copy: light
         # changes slowly, and the work stays bounded.
-        factor = max(1, min(height, width) // 96)
-        small = cv2.resize(light, (max(1, width // factor), max(1, height // factor)),
-                           interpolation=cv2.INTER_AREA) if factor > 1 else light
+        small, factor = _reduced(light, 96)
         size = max(3, (min(small.shape) // 5) | 1)  # wider than strokes, narrow enough for shadows
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
         background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REFLECT)
