@@ -14,8 +14,11 @@ import numpy as np  # noqa: E402
 from digits.config import NUM_CLASSES  # noqa: E402
 
 
-def plot_learning_curves(history, title: str, path: Path) -> Path:
-    """Write loss and accuracy per epoch, training against validation, as a PNG."""
+def plot_learning_curves(history, title: str, path: Path, finish_from: int | None = None) -> Path:
+    """Write loss and accuracy per epoch, training against validation, as a PNG.
+
+    ``finish_from``: the first finishing epoch (0-based), whose part of the run is shaded.
+    """
     epochs = np.arange(1, len(history) + 1)
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
     loss_axes.plot(epochs, history["loss"], "o-", label="training", color="#1f77b4")
@@ -37,6 +40,9 @@ def plot_learning_curves(history, title: str, path: Path) -> Path:
     high = max(np.max(history["val_loss"][settled]), np.max(history["loss"][settled]))
     loss_axes.set_ylim(0, high * 1.1)
     for axes in (loss_axes, accuracy_axes):
+        if finish_from is not None and finish_from < len(history):
+            axes.axvspan(finish_from + 0.5, len(history) + 0.5, color="#2ca02c", alpha=0.12,
+                         label="finish: brush-drawn digits mixed in")
         axes.grid(alpha=0.3)
         axes.legend()
         axes.xaxis.get_major_locator().set_params(integer=True)
@@ -93,12 +99,12 @@ def plot_misses(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarra
 
 
 def write_all(name: str, history, results: dict, test_data, probabilities: np.ndarray,
-              out_dir: Path) -> list[Path]:
+              out_dir: Path, finish_from: int | None = None) -> list[Path]:
     """Write the three plots of a run under ``out_dir`` and return their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [
-        plot_learning_curves(history, name, out_dir / f"{name}_learning_curves.png"),
+        plot_learning_curves(history, name, out_dir / f"{name}_learning_curves.png", finish_from),
         plot_confusion_matrix(np.array(results["confusion_matrix"]), name,
                               out_dir / f"{name}_confusion_matrix.png"),
         plot_misses(test_data.images, test_data.labels, probabilities, name,

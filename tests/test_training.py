@@ -9,7 +9,14 @@ import pytest
 
 from digits.config import MODEL_DIR, card_path, model_path
 from digits.data import read_csv, write_csv
-from digits.training import TrainingConfig, cosine_learning_rate, predict_probabilities, split_validation
+from digits.training import (
+    Finish,
+    TrainingConfig,
+    cosine_learning_rate,
+    finishing_learning_rate,
+    predict_probabilities,
+    split_validation,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -47,6 +54,17 @@ def test_learning_rate_decays_from_base():
     assert rates[0] == pytest.approx(1e-3)
     assert all(later < earlier for earlier, later in zip(rates, rates[1:], strict=False))
     assert rates[-1] == pytest.approx(2e-5)
+
+
+def test_finishing_epochs_start_again_from_their_own_small_rate():
+    finish = Finish(epochs=4, learning_rate=3e-4, drawn_share=0.5)
+    schedule = finishing_learning_rate(1e-3, 10, finish)
+    main = cosine_learning_rate(1e-3, 10)
+    assert [schedule(epoch) for epoch in range(10)] == [main(epoch) for epoch in range(10)]
+    tail = [schedule(epoch) for epoch in range(10, 14)]
+    assert tail[0] == pytest.approx(3e-4)
+    assert all(later < earlier for earlier, later in zip(tail, tail[1:], strict=False))
+    assert finishing_learning_rate(1e-3, 10, None)(12) == main(12)
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +148,12 @@ def test_convolutional_models_train_briefly(small_csvs, tmp_path, name):
     assert card["history"]["accuracy"][1] > 0.3
     if name == "cnn-small":
         assert card["test_accuracy"] > 0.5
+    if name == "cnn":
+        # Then the finishing epochs, on written and brush-drawn digits, from a small rate again.
+        finish = card["finish"]
+        assert card["epochs_run"] == 2 + finish["epochs"] and card["data"]["validation_drawn_too"]
+        assert card["history"]["learning_rate"][2] == pytest.approx(finish["learning_rate"])
+        assert card["history"]["loss"][-1] < card["history"]["loss"][0]
     assert model_path(name, tmp_path).exists()
 
 
