@@ -474,7 +474,8 @@ def find_digit_regions(mask: np.ndarray) -> tuple[list[DigitRegion], np.ndarray]
     groups = _merge_pieces([piece for piece in kept if not _streak_between_digits(piece, kept)])
     if not groups:
         return [], labels
-    groups = _attach_fragments(groups)
+    rows_of = {piece[5]: (piece[1], piece[1] + piece[3]) for piece in kept}
+    groups = _attach_fragments(groups, rows_of)
     tallest = max(group[3] for group in groups)
     regions = [DigitRegion(box=tuple(group[:4]), pieces=tuple(group[5])) for group in groups
                if group[3] >= 0.3 * tallest]
@@ -536,15 +537,18 @@ def _box_gap(a, b) -> float:
     return float(np.hypot(gap_x, gap_y))
 
 
-def _attach_fragments(groups: list[list]) -> list[list]:
+def _attach_fragments(groups: list[list], rows_of: dict[int, tuple[int, int]]) -> list[list]:
     """Join each fragment (much shorter than the digits) to its nearest neighbour if it is close.
 
     A 4 written in two strokes, the cap of a 7, a stroke broken by a faint pen: each part is
     short next to the picture's digits, while a 1 beside a 0 is as tall as its neighbour.
+    A fragment's height counts only the rows its ink covers (``rows_of``: label -> (top,
+    bottom)): a dot above a short tick spans a tall box, yet is no digit.
     """
     digit_height = max(group[3] for group in groups)
     while len(groups) > 1:
-        fragments = [i for i, group in enumerate(groups) if group[3] < 0.6 * digit_height]
+        fragments = [i for i, group in enumerate(groups)
+                     if _inked_rows(group, rows_of) < 0.6 * digit_height]
         best = None
         for i in fragments:
             for j in range(len(groups)):
@@ -558,6 +562,16 @@ def _attach_fragments(groups: list[list]) -> list[list]:
         groups[j] = _union(groups[j], groups[i])
         del groups[i]
     return sorted(groups, key=lambda group: group[0])
+
+
+def _inked_rows(group: list, rows_of: dict[int, tuple[int, int]]) -> int:
+    """Return how many rows a group's pieces cover: its box height less the gaps between them."""
+    covered = 0
+    reached = -1
+    for top, bottom in sorted(rows_of[label] for label in group[5]):
+        covered += max(0, bottom - max(top, reached))
+        reached = max(reached, bottom)
+    return covered
 
 
 def _union(a, b) -> list:

@@ -190,6 +190,21 @@ def test_pieces_of_one_digit_are_merged():
     assert len(find_digit_boxes(ink_mask(1 - picture.astype(np.float32) / 255))) == 1
 
 
+@pytest.mark.parametrize("beside, digits", [("dot over a tick", 1), ("a 1", 2)])
+def test_a_dot_over_a_tick_beside_a_digit_is_part_of_it(beside, digits):
+    # A dot above a short tick spans a box nearly as tall as the digit, but its ink covers less
+    # than half the rows: a fragment of the 7 (a pen that skipped), not a digit of its own.
+    picture = np.full((300, 340), 255, np.uint8)
+    cv2.line(picture, (60, 60), (170, 60), 0, 14)  # a 7: its bar and its stem, one stroke
+    cv2.line(picture, (170, 60), (100, 250), 0, 14)
+    if beside == "a 1":
+        cv2.line(picture, (215, 70), (215, 240), 0, 14)
+    else:
+        cv2.circle(picture, (215, 70), 9, 0, -1)
+        cv2.line(picture, (215, 150), (210, 205), 0, 14)
+    assert len(find_digit_boxes(ink_mask(1 - picture.astype(np.float32) / 255))) == digits
+
+
 def test_specks_are_not_digits():
     picture = np.full((300, 300), 255, np.uint8)
     rng = np.random.default_rng(1)
