@@ -25,8 +25,8 @@ class Finish:
     """Epochs after the main schedule: a small learning rate, and brush-drawn digits in each batch.
 
     MNIST's pen strokes swell and thin; a digit drawn on a canvas has strokes of one width.
-    Finishing on a mix teaches the model both without costing clean accuracy (starting on
-    the mix from the first epoch did: 99.61% with an earlier pen model).
+    Finishing on a mix teaches the model both at a cost within noise on clean digits (99.70%
+    against 99.72%); mixing them in from the first epoch cost more (99.61%, an earlier pen model).
     """
 
     epochs: int
