@@ -47,11 +47,13 @@ def shape_of(ink: np.ndarray) -> tuple[int, int]:
     holes = [stats for stats in regions(paper, 4) if not (stats[0] == 0 and stats[1] == 0)]
     return len(regions(solid, 8)), len(holes)
 
+
 def tight(ink: np.ndarray) -> np.ndarray:
     """Crop an ink map to its ink."""
     rows = np.flatnonzero(ink.max(axis=1) > 0.05)
     columns = np.flatnonzero(ink.max(axis=0) > 0.05)
     return ink[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+
 
 def thin_to_skeleton(binary: np.ndarray) -> np.ndarray:
     """Zhang-Suen thinning of a 0/1 array: the one-pixel centre lines of its strokes."""
