@@ -37,15 +37,19 @@ def shape_of(ink: np.ndarray) -> tuple[int, int]:
     Specks of less than 1% of the ink are not counted, as a reader would not count them.
     """
     solid = (ink > 0.5).astype(np.uint8)
-    least = max(1, int(0.01 * solid.sum()))
+    loops, pieces = loops_and_pieces(solid, max(1, int(0.01 * solid.sum())))
+    return pieces, loops
 
-    def regions(binary: np.ndarray, connectivity: int) -> list:
-        count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=connectivity)
-        return [stats[index] for index in range(1, count) if stats[index][4] >= least]
 
-    paper = np.pad(1 - solid, 1, constant_values=1)  # the border joins the outside paper
-    holes = [stats for stats in regions(paper, 4) if not (stats[0] == 0 and stats[1] == 0)]
-    return len(regions(solid, 8)), len(holes)
+def loops_and_pieces(mask: np.ndarray, least: int) -> tuple[int, int]:
+    """Count the loops (enclosed paper) and pieces of ink in a binary mask, of at least ``least`` pixels."""
+    # Padding joins all the paper around the digit into one region; every other one is a loop.
+    paper = np.pad((mask == 0).astype(np.uint8), 1, constant_values=1)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    loops = sum(1 for index in range(1, count) if index != labels[0, 0] and stats[index][4] >= least)
+    count, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
+    pieces = sum(1 for index in range(1, count) if stats[index][4] >= least)
+    return loops, pieces
 
 
 def tight(ink: np.ndarray) -> np.ndarray:

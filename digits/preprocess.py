@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digits.config import IMAGE_SIDE, INK_BOX_SIDE, MAX_PIXELS
+from digits.pen import loops_and_pieces
 
 # Pillow's own bomb guard must not fire before ours, which answers with a clear 413.
 Image.MAX_IMAGE_PIXELS = None
@@ -617,25 +618,14 @@ def even_stroke(ink: np.ndarray, mask: np.ndarray, digit_height: int) -> np.ndar
     else:
         return ink
     least = max(4, int(current * current))  # smaller specks of paper or ink are noise, not shape
-    shape = _loops_and_pieces(mask, least)
+    shape = loops_and_pieces(mask, least)
     while size > 1:
         changed = change(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
         if (np.count_nonzero(changed) > 0.25 * np.count_nonzero(mask)
-                and _loops_and_pieces(changed, least) == shape):
+                and loops_and_pieces(changed, least) == shape):
             return cv2.GaussianBlur(changed.astype(np.float32) / 255.0, (3, 3), 0)
         size = (size // 2) | 1
     return ink
-
-
-def _loops_and_pieces(mask: np.ndarray, least: int) -> tuple[int, int]:
-    """Count the loops (enclosed paper) and pieces of ink in a binary mask, of at least ``least`` pixels."""
-    # Padding joins all the paper around the digit into one region; every other one is a loop.
-    paper = np.pad((mask == 0).astype(np.uint8), 1, constant_values=1)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
-    loops = sum(1 for index in range(1, count) if index != labels[0, 0] and stats[index][4] >= least)
-    count, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
-    pieces = sum(1 for index in range(1, count) if stats[index][4] >= least)
-    return loops, pieces
 
 
 def to_mnist_square(ink: np.ndarray) -> np.ndarray:
