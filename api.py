@@ -2,7 +2,7 @@
 
 import sys
 
-from digits.server import main
+from digits.cli.serve import main
 
 if __name__ == "__main__":
     sys.exit(main())

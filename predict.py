@@ -2,7 +2,7 @@
 
 import sys
 
-from digits.cli_predict import main
+from digits.cli.predict import main
 
 if __name__ == "__main__":
     sys.exit(main())

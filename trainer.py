@@ -2,7 +2,7 @@
 
 import sys
 
-from digits.cli_train import main
+from digits.cli.train import main
 
 if __name__ == "__main__":
     sys.exit(main())

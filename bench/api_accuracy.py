@@ -10,14 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
+from common import Client, percentiles, png, start_server, stop_server
 
-from common import Client, percentiles, png, start_server, stop_server  # noqa: E402
-
-from digits.config import TEST_CSV, card_path  # noqa: E402
-from digits.data import ensure_mnist_csvs, read_csv  # noqa: E402
+from digits.config import TEST_CSV, card_path
+from digits.data import ensure_mnist_csvs, read_csv
 
 
 def main() -> int:

@@ -12,14 +12,11 @@ import argparse
 import multiprocessing
 import sys
 import time
-from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
+from common import Client, start_server, stop_server
+from serve import rss_mib
 
-from common import Client, start_server, stop_server  # noqa: E402
-from serve import rss_mib  # noqa: E402
-
-from digits.config import SAMPLES_DIR  # noqa: E402
+from digits.config import SAMPLES_DIR
 
 PICTURES = [("pic1.jpg", "5"), ("pic2.jpg", "0"), ("number_2026.jpg", "2026"), ("drawing_7.png", "7"),
             ("photo_4.jpg", "4")]

@@ -8,17 +8,12 @@ shows, which the tests check.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import cv2
+import numpy as np
+from synth import canvas_drawing, photo_of_digits
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
-
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from synth import canvas_drawing, photo_of_digits  # noqa: E402
-
-from digits.config import SAMPLES_DIR, TEST_CSV, TRAIN_CSV  # noqa: E402
-from digits.data import ensure_mnist_csvs, read_csv  # noqa: E402
+from digits.config import SAMPLES_DIR, TEST_CSV, TRAIN_CSV
+from digits.data import ensure_mnist_csvs, read_csv
 
 
 def first_of(labels: np.ndarray, digit: int, skip: int = 0) -> int:

@@ -14,12 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
+from common import ROOT, png
 
-from common import ROOT, png  # noqa: E402
-
-from digits.config import TEST_CSV, TRAIN_CSV  # noqa: E402
-from digits.data import ensure_mnist_csvs, read_csv  # noqa: E402
+from digits.config import TEST_CSV, TRAIN_CSV
+from digits.data import ensure_mnist_csvs, read_csv
 
 
 def run_predict(arguments: list[str]) -> tuple[float, str]:

@@ -16,14 +16,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
+import numpy as np
+from common import Client, percentiles, png, start_server, stop_server
+from synth import CANVAS_STYLES, canvas_drawing, photo_of_digits
 
-import numpy as np  # noqa: E402
-from common import Client, percentiles, png, start_server, stop_server  # noqa: E402
-from synth import CANVAS_STYLES, canvas_drawing, photo_of_digits  # noqa: E402
-
-from digits.config import TEST_CSV, TRAIN_CSV  # noqa: E402
-from digits.data import ensure_mnist_csvs, read_csv  # noqa: E402
+from digits.config import TEST_CSV, TRAIN_CSV
+from digits.data import ensure_mnist_csvs, read_csv
 
 TARGETS = {"photo": 0.985, "canvas": 0.99, "number": 0.95, "clean": None}
 

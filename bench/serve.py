@@ -14,14 +14,11 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
+import numpy as np
+from common import Client, free_port, png, start_server, stop_server
 
-import numpy as np  # noqa: E402
-from common import Client, free_port, png, start_server, stop_server  # noqa: E402
-
-from digits.server import DEFAULT_THREADS  # noqa: E402 - every server gets the same worker threads
+from digits.cli.serve import DEFAULT_THREADS  # every server gets the same worker threads
 
 # --------------------------------------------------------------------------- reference servers
 

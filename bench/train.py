@@ -14,10 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
-
-from digits.config import TEST_CSV, TRAIN_CSV  # noqa: E402
-from digits.data import ensure_mnist_csvs, read_csv  # noqa: E402
+from digits.config import TEST_CSV, TRAIN_CSV
+from digits.data import ensure_mnist_csvs, read_csv
 
 TARGETS = {"dense": 0.98, "cnn": 0.99, "cnn-small": 0.99}
 
@@ -54,15 +52,16 @@ def main() -> int:
     parser.add_argument("--max-epochs", type=int, default=6, help="stop each run after this many epochs")
     args = parser.parse_args()
     ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=lambda message: None)
+    from digits.profiles import PROFILES
     from digits.quiet import import_keras
-    from digits.training import PROFILES, TrainingConfig, train
+    from digits.training import TrainingConfig, train
 
     keras = import_keras()
     test = read_csv(TEST_CSV)
     for name in args.models.split(","):
         target = TARGETS[name]
         watch = make_watch(keras, test, target)
-        epochs = min(args.max_epochs, PROFILES[name].epochs)
+        epochs = min(args.max_epochs, PROFILES[name].recipe.epochs)
         with tempfile.TemporaryDirectory() as folder:
             config = TrainingConfig(model_name=name, out_dir=Path(folder), epochs=epochs, plots=False,
                                     verbose=0, extra_callbacks=[watch], train_csv=TRAIN_CSV, test_csv=TEST_CSV)

@@ -18,14 +18,6 @@ PIXEL_COUNT = IMAGE_SIDE * IMAGE_SIDE
 INK_BOX_SIDE = 20
 NUM_CLASSES = 10
 
-# Model names the trainer builds and the server can serve, most accurate first.
-MODEL_PREFERENCE = ("cnn", "cnn-small", "dense")
-
-# What runs a model: auto is OpenCV where it gives Keras' answers, else TensorFlow.
-RUNTIMES = ("auto", "opencv", "tensorflow")
-# Batches are padded up to one of these sizes, so every shape a model meets is planned at start-up.
-BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
-
 # Upload limits: a body over MAX_UPLOAD_BYTES is a 413, and so is a picture whose header
 # announces more than MAX_PIXELS, refused before its pixels are decoded.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024

@@ -1,7 +1,7 @@
 """Load a trained model once and classify batches of 28x28 pictures fast (never ``model.predict``).
 
-Two runtimes: OpenCV's dnn module running the .h5 frozen into a graph (the default: no
-TensorFlow import, a third of the time per call), and a compiled, warmed ``tf.function``.
+Which runtime runs it comes from the registry in digits.runtimes: by default the first that
+gives Keras' answers (OpenCV's dnn on the frozen graph), TensorFlow as the fallback.
 """
 
 from __future__ import annotations
@@ -12,27 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.config import (
-    BATCH_BUCKETS,
-    IMAGE_SIDE,
-    MODEL_DIR,
-    MODEL_PREFERENCE,
-    NUM_CLASSES,
-    RUNTIMES,
-    card_path,
-    model_path,
-)
-from digits.preprocess import to_model_input
+from digits.config import IMAGE_SIDE, MODEL_DIR, NUM_CLASSES, card_path, model_path
+from digits.preprocess.framing import to_model_input
+from digits.profiles import MODEL_NAMES
+from digits.runtimes import BATCH_BUCKETS, candidates
+from digits.runtimes.tensorflow import RUNTIME as TENSORFLOW
 
 WARM_BUCKETS = 64  # the server warms sizes up to this; bulk work traces bigger ones once
-# OpenCV's time per picture is lowest in batches of 4 to 8 here and grows past 64 (cache misses);
-# TensorFlow's keeps falling up to 512.
-OPENCV_BEST_BATCH = 8
 
 
 @dataclass
 class Classifier:
-    """A model ready to answer: a compiled, warmed function and the model's card."""
+    """A model ready to answer: a warmed function, the model's card, and what runs it."""
 
     name: str
     card: dict
@@ -42,6 +33,7 @@ class Classifier:
 
     @property
     def test_accuracy(self) -> float | None:
+        """Return the test accuracy its card records, if any."""
         return self.card.get("test_accuracy")
 
     def probabilities(self, pictures: np.ndarray, max_batch: int = WARM_BUCKETS) -> np.ndarray:
@@ -61,15 +53,9 @@ class Classifier:
 
 
 def wrap_model(model, name: str, card: dict | None = None) -> Classifier:
-    """Compile ``model`` into a warmed tf.function with a fixed input signature."""
-    import tensorflow as tf
-
-    @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIDE, IMAGE_SIDE, 1], tf.float32)],
-                 reduce_retracing=True)
-    def forward(batch):
-        return model(batch, training=False)
-
-    return warm(Classifier(name=name, card=card or {"name": name}, function=forward))
+    """Return a Keras model, run by TensorFlow, as a warmed Classifier."""
+    return warm(Classifier(name=name, card=card or {"name": name},
+                           function=TENSORFLOW.from_model(model, Path(name))))
 
 
 def warm(classifier: Classifier) -> Classifier:
@@ -82,38 +68,35 @@ def warm(classifier: Classifier) -> Classifier:
 def load_classifier(name: str, model_dir: Path = MODEL_DIR, runtime: str = "auto", log=None) -> Classifier:
     """Load ``model/mnist_<name>.h5`` and its card, and return it ready and warmed.
 
-    ``runtime`` "auto" serves through OpenCV when the frozen graph beside the .h5 is current
-    (building it from the .h5 when it is missing or stale) and falls back to TensorFlow when
-    OpenCV cannot give Keras' answers; "opencv" and "tensorflow" insist on one.
+    ``runtime`` "auto" tries the registry's runtimes in order: a derived runtime serves its
+    file when it is current, or makes it from the .h5 (checked against Keras); one that
+    cannot give Keras' answers is passed over with a warning. A named runtime insists.
     """
-    if runtime not in RUNTIMES:
-        raise ValueError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
+    choices = candidates(runtime)
     path = model_path(name, model_dir)
     if not path.exists():
         raise FileNotFoundError(f"no model file {path.name} in {Path(model_dir).name}/; "
                                 f"train one with: python trainer.py --model {name}")
     card_file = card_path(name, model_dir)
     card = json.loads(card_file.read_text()) if card_file.exists() else {"name": path.stem}
-    from digits import runtime as graphs
+    model = None
+    for index, choice in enumerate(choices):
+        net = choice.load_current(path)
+        if net is None:
+            if model is None:
+                from digits.quiet import import_keras
 
-    net = graphs.load_graph(path) if runtime != "tensorflow" else None
-    if net is not None:
-        return warm(Classifier(name=name, card=card, function=net, runtime="opencv",
-                                  best_batch=OPENCV_BEST_BATCH))
-
-    from digits.quiet import import_keras
-
-    model = import_keras().models.load_model(path, compile=False)
-    if runtime != "tensorflow":
-        try:
-            net = graphs.export_graph(model, path)
-            return warm(Classifier(name=name, card=card, function=net, runtime="opencv",
-                                  best_batch=OPENCV_BEST_BATCH))
-        except RuntimeError as error:
-            if runtime == "opencv":
-                raise
-            (log or _warn)(f"{path.name}: serving with TensorFlow ({error})")
-    return wrap_model(model, name, card)
+                model = import_keras().models.load_model(path, compile=False)
+            try:
+                net = choice.from_model(model, path)
+            except RuntimeError as error:
+                if index + 1 == len(choices):
+                    raise
+                (log or _warn)(f"{path.name}: serving with {choices[index + 1].title} ({error})")
+                continue
+        return warm(Classifier(name=name, card=card, function=net, runtime=choice.name,
+                               best_batch=choice.best_batch))
+    raise AssertionError("unreachable: the last runtime either serves or raises")
 
 
 def _warn(message: str) -> None:
@@ -124,7 +107,7 @@ def _warn(message: str) -> None:
 
 def available_models(model_dir: Path = MODEL_DIR) -> list[str]:
     """Return the names of the models present in ``model_dir``, most accurate first."""
-    present = [name for name in MODEL_PREFERENCE if model_path(name, model_dir).exists()]
+    present = [name for name in MODEL_NAMES if model_path(name, model_dir).exists()]
 
     def accuracy(name: str) -> float:
         card_file = card_path(name, model_dir)
@@ -133,4 +116,4 @@ def available_models(model_dir: Path = MODEL_DIR) -> list[str]:
         except (OSError, ValueError):
             return 0.0
 
-    return sorted(present, key=lambda name: (-accuracy(name), MODEL_PREFERENCE.index(name)))
+    return sorted(present, key=lambda name: (-accuracy(name), MODEL_NAMES.index(name)))

@@ -1,29 +1,22 @@
-"""Read the number in an uploaded picture: request payloads -> digits -> one batch -> result."""
+"""Read the numbers in pictures: decoded digit crops -> one batch through the model -> readings.
+
+The one reading path that the JSON API, the result page and predict.py all use: ``prepare``
+each picture (decode, find its digits), then ``read_prepared`` classifies the crops of many
+pictures in one batch and decides which neighbouring marks are one digit.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from digits.preprocess import (
-    Decoded,
-    DigitCrop,
-    PictureError,
-    decode_picture,
-    digits_from_decoded,
-    transparent_background,
-)
+from digits.preprocess import Decoded, DigitCrop, decode_picture, digits_from_decoded
 
 # Below this top probability the page says plainly that the model is unsure.
 LOW_CONFIDENCE = 0.6
 # Reading two neighbouring marks as one digit counts this factor against it (see choose_readings).
 JOIN_PRIOR = 0.5
-DATA_URI = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w=.+-]+)*),(?P<data>.*)$", re.S)
 
 
 @dataclass(frozen=True)
@@ -38,6 +31,7 @@ class DigitReading:
 
     @property
     def unsure(self) -> bool:
+        """Tell whether the model's best guess is below LOW_CONFIDENCE."""
         return self.confidence < LOW_CONFIDENCE
 
 
@@ -47,14 +41,21 @@ class Reading:
 
     digits: list[DigitReading]
     model: str
-    picture: Decoded
+    picture: Decoded | None  # kept for the result page's preview; None when nobody shows it
 
     @property
     def number(self) -> str:
+        """Return the digits read, left to right, as one string."""
         return "".join(str(digit.digit) for digit in self.digits)
 
     @property
+    def confidence(self) -> float:
+        """Return the confidence of the least sure digit: how far the whole number may be trusted."""
+        return min((digit.confidence for digit in self.digits), default=0.0)
+
+    @property
     def unsure(self) -> bool:
+        """Tell whether any digit is unsure."""
         return any(digit.unsure for digit in self.digits)
 
     def to_json(self) -> dict:
@@ -70,20 +71,51 @@ class Reading:
         }
 
 
-def bytes_from_data_uri(text: object) -> bytes:
-    """Return the bytes of a ``data:image/...;base64,...`` URI, or raise PictureError."""
-    if not isinstance(text, str) or not text:
-        raise PictureError('"image" must be a data URI string like "data:image/png;base64,..."')
-    match = DATA_URI.match(text.strip())
-    if not match or ";base64" not in match.group("params"):
-        raise PictureError('"image" must be a base64 data URI like "data:image/png;base64,..."')
-    media_type = match.group("type") or ""
-    if not media_type.startswith("image/"):
-        raise PictureError(f"the data URI holds {media_type or 'no type'}, not a picture", status=415)
-    try:
-        return base64.b64decode(re.sub(r"\s+", "", match.group("data")), validate=True)
-    except (binascii.Error, ValueError):
-        raise PictureError("the data URI's base64 text is damaged") from None
+@dataclass(frozen=True)
+class Prepared:
+    """A picture decoded and cut into digit crops, ready for the model."""
+
+    crops: list[DigitCrop]
+    picture: Decoded | None
+
+
+def prepare(data: bytes, keep_picture: bool = True) -> Prepared:
+    """Decode a picture once and find its digits; raise PictureError when it cannot be read."""
+    decoded = decode_picture(data)
+    return Prepared(crops=digits_from_decoded(decoded), picture=decoded if keep_picture else None)
+
+
+def read_picture(data: bytes, classifier) -> Reading:
+    """Decode a picture once, find its digits and classify them all in one batch."""
+    return read_prepared([prepare(data)], classifier)[0]
+
+
+def read_prepared(pictures: list[Prepared], classifier, max_batch: int | None = None) -> list[Reading]:
+    """Classify the crops of many prepared pictures in one batch; return one Reading per picture."""
+    per_picture = [classification_inputs(picture.crops) for picture in pictures]
+    inputs = [pixels for group in per_picture for pixels in group]
+    if not inputs:
+        return [Reading(digits=[], model=_model_name(classifier), picture=p.picture) for p in pictures]
+    options = {} if max_batch is None else {"max_batch": max_batch}
+    probabilities = classifier.probabilities(np.stack(inputs), **options)
+    readings, position = [], 0
+    for picture, group in zip(pictures, per_picture, strict=True):
+        rows = probabilities[position:position + len(group)]
+        position += len(group)
+        digits = [_digit_reading(crop, row) for crop, row in choose_readings(picture.crops, rows)]
+        readings.append(Reading(digits=digits, model=_model_name(classifier), picture=picture.picture))
+    return readings
+
+
+def _model_name(classifier) -> str:
+    return classifier.card.get("name", classifier.name)
+
+
+def _digit_reading(crop: DigitCrop, row: np.ndarray) -> DigitReading:
+    row = np.asarray(row, dtype=np.float64)
+    best = int(row.argmax())
+    return DigitReading(digit=best, confidence=float(row[best]), probabilities=[float(value) for value in row],
+                        box=crop.box, pixels=crop.pixels)
 
 
 def classification_inputs(crops: list[DigitCrop]) -> list[np.ndarray]:
@@ -123,48 +155,3 @@ def choose_readings(crops: list[DigitCrop], probabilities: np.ndarray) -> list[t
             if best[end] is None or total > best[end][0]:
                 best[end] = (total, readings + [reading])
     return best[len(crops)][1]
-
-
-def read_picture(data: bytes, classifier) -> Reading:
-    """Decode a picture once, find its digits and classify them all in one batch."""
-    decoded = decode_picture(data)
-    crops: list[DigitCrop] = digits_from_decoded(decoded)
-    probabilities = classifier.probabilities(np.stack(classification_inputs(crops)))
-    digits = []
-    for crop, row in choose_readings(crops, probabilities):
-        row = np.asarray(row, dtype=np.float64)
-        best = int(row.argmax())
-        digits.append(DigitReading(digit=best, confidence=float(row[best]),
-                                   probabilities=[float(value) for value in row], box=crop.box,
-                                   pixels=crop.pixels))
-    return Reading(digits=digits, model=classifier.card.get("name", classifier.name), picture=decoded)
-
-
-def png_data_uri(pixels: np.ndarray) -> str:
-    """Encode a uint8 grey or RGB(A) array as a PNG data URI for inline display."""
-    array = np.asarray(pixels)
-    if array.ndim == 3 and array.shape[2] == 4:
-        array = cv2.cvtColor(array, cv2.COLOR_RGBA2BGRA)
-    elif array.ndim == 3:
-        array = cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
-    ok, encoded = cv2.imencode(".png", array)
-    if not ok:  # pragma: no cover - encoding a uint8 array cannot fail
-        raise ValueError("could not encode PNG")
-    return "data:image/png;base64," + base64.b64encode(encoded.tobytes()).decode("ascii")
-
-
-def preview_data_uri(decoded: Decoded, longest_side: int = 560) -> str:
-    """Return the uploaded picture, upright, on white and at most ``longest_side``, as a data URI."""
-    rgba = decoded.rgba
-    height, width = rgba.shape[:2]
-    factor = min(1.0, longest_side / max(height, width))
-    if factor < 1.0:
-        size = (max(1, round(width * factor)), max(1, round(height * factor)))
-        rgba = cv2.resize(rgba, size, interpolation=cv2.INTER_AREA)
-    elif max(height, width) < 140:
-        # Tiny pictures (a 28x28 MNIST digit) are enlarged with visible pixels.
-        factor = max(1, 280 // max(height, width))
-        rgba = cv2.resize(rgba, (width * factor, height * factor), interpolation=cv2.INTER_NEAREST)
-    alpha = rgba[..., 3:4]
-    rgb = rgba[..., :3] * alpha + transparent_background(rgba) * (1 - alpha)
-    return png_data_uri(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))

@@ -10,13 +10,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from bench.common import free_port
 from digits.config import PROJECT_ROOT, TEST_CSV, TRAIN_CSV
-
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+from tests.helpers import free_port
 
 
 @pytest.fixture(scope="session")
@@ -115,12 +112,3 @@ def live_server():
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-
-
-def png_bytes(pixels: np.ndarray) -> bytes:
-    """Encode a uint8 array (grey, BGR or BGRA) as PNG bytes."""
-    import cv2
-
-    ok, encoded = cv2.imencode(".png", pixels)
-    assert ok
-    return encoded.tobytes()

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from digits.config import SAMPLES_DIR
-from tests.conftest import ARTIFACTS
+from tests.helpers import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import sys
 
 from digits.config import PROJECT_ROOT, SAMPLES_DIR
 from digits.data import HEADER
-from tests.test_web import expected_number
+from tests.helpers import expected_number
 
 
 def run(*arguments: str) -> subprocess.CompletedProcess:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
-import pytest
 
-from digits.preprocess import DigitCrop, DigitRegion, extract_digits, may_be_one_digit
+from digits.preprocess import DigitCrop
 from digits.reading import JOIN_PRIOR, choose_readings, classification_inputs
-from tests.conftest import png_bytes
 
 
 def crop(value: int, joined: DigitCrop | None = None) -> DigitCrop:
@@ -62,40 +59,3 @@ def test_without_alternatives_every_crop_is_read():
     crops = [crop(1), crop(2), crop(3)]
     rows = np.stack([sure(1, 0.5), sure(2, 0.4), sure(3, 0.3)])
     assert [int(row.argmax()) for _, row in choose_readings(crops, rows)] == [1, 2, 3]
-
-
-@pytest.mark.parametrize("left, right, expected", [
-    ((0, 0, 30, 100), (40, 0, 20, 100), True),  # two strokes of one narrow digit, close together
-    ((0, 0, 30, 100), (80, 0, 20, 100), False),  # far apart: two digits
-    ((0, 0, 70, 100), (80, 0, 70, 100), False),  # together much wider than tall: two digits
-])
-def test_may_be_one_digit_needs_close_and_narrow_neighbours(left, right, expected):
-    regions = DigitRegion(box=left, pieces=(1,)), DigitRegion(box=right, pieces=(2,))
-    assert may_be_one_digit(*regions, digit_height=100) is expected
-
-
-def four_in_two_strokes() -> np.ndarray:
-    """A 4 written as an 'L' and a separate upright stroke that does not touch it."""
-    page = np.full((280, 320), 255, np.uint8)
-    cv2.line(page, (100, 40), (70, 150), 0, 14, cv2.LINE_AA)
-    cv2.line(page, (70, 150), (150, 150), 0, 14, cv2.LINE_AA)
-    cv2.line(page, (172, 50), (168, 240), 0, 14, cv2.LINE_AA)
-    return page
-
-
-def test_a_digit_in_two_pieces_gets_a_joined_alternative_framed_as_one_digit(shipped_app):
-    crops = extract_digits(png_bytes(four_in_two_strokes()))
-    assert len(crops) == 2 and crops[0].joined_with_next is not None and crops[1].joined_with_next is None
-    joined = crops[0].joined_with_next
-    x, y, w, h = joined.box
-    assert x == crops[0].box[0] and x + w == crops[1].box[0] + crops[1].box[2]  # spans both pieces
-    classifier = shipped_app.extensions["classifiers"][shipped_app.extensions["default_model"]]
-    assert int(classifier.probabilities(joined.pixels[None]).argmax()) == 4
-
-
-def test_digits_written_apart_get_no_joined_alternative():
-    page = np.full((200, 400), 255, np.uint8)
-    for x in (80, 200, 320):
-        cv2.line(page, (x, 40), (x - 5, 160), 0, 12, cv2.LINE_AA)
-    crops = extract_digits(png_bytes(page))
-    assert len(crops) == 3 and all(crop.joined_with_next is None for crop in crops)

@@ -10,9 +10,8 @@ import urllib.request
 
 import pytest
 
-from bench.common import multipart
 from digits.config import SAMPLES_DIR
-from tests.corpus import build_corpus
+from tests.helpers import build_corpus, multipart
 
 CORPUS = build_corpus()
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from digits.config import MODEL_DIR, card_path, model_path
+from digits.config import card_path, model_path
 from digits.data import read_csv, write_csv
 from digits.training import (
     Finish,
@@ -17,28 +17,9 @@ from digits.training import (
     predict_probabilities,
     split_validation,
 )
+from tests.helpers import shipped_models
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.mark.parametrize("name, convolutional", [("dense", False), ("cnn", True), ("cnn-small", True)])
-def test_models_build_with_the_expected_shape(name, convolutional):
-    from digits.models import build_model
-
-    model = build_model(name)
-    assert model.input_shape == (None, 28, 28, 1)
-    assert model.output_shape == (None, 10)
-    kinds = {layer.__class__.__name__ for layer in model.layers}
-    assert ("Conv2D" in kinds) == convolutional
-    probabilities = np.asarray(model(np.zeros((2, 28, 28, 1), np.float32), training=False))
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
-
-
-def test_unknown_model_is_a_value_error():
-    from digits.models import build_model
-
-    with pytest.raises(ValueError, match="unknown model 'resnet'"):
-        build_model("resnet")
 
 
 def test_validation_split_is_disjoint_and_seeded():
@@ -157,10 +138,6 @@ def test_convolutional_models_train_briefly(small_csvs, tmp_path, name):
     assert model_path(name, tmp_path).exists()
 
 
-def shipped_models() -> list[str]:
-    return [name for name in ("dense", "cnn", "cnn-small") if model_path(name, MODEL_DIR).exists()]
-
-
 def test_the_dense_model_is_shipped():
     assert "dense" in shipped_models()
 
@@ -203,3 +180,21 @@ def test_an_interrupted_run_resumes_where_it_stopped(small_csvs, tmp_path):
     card = train(config, log=messages.append)
     assert any(message.startswith("resuming the interrupted run") for message in messages)
     assert card["epochs_run"] == 3 and card["history"]["loss"][2] < card["history"]["loss"][0]
+
+
+def test_export_only_makes_the_serving_files_again_from_the_trained_h5(trained, small_csvs):
+    from digits.runtimes.opencv import graph_note_path, graph_path
+    from digits.training.run import export_trained
+
+    out_dir, _card = trained
+    h5 = model_path("dense", out_dir)
+    graph_path(h5).unlink()
+    messages = []
+    card = export_trained(TrainingConfig(model_name="dense", test_csv=small_csvs[1], out_dir=out_dir),
+                          log=messages.append)
+    assert graph_path(h5).exists() and json.loads(graph_note_path(h5).read_text())["checked_pictures"] == 1000
+    assert card["serving"]["runtime"] == "opencv" and card["serving"]["checked_pictures"] == 1000
+    assert json.loads(card_path("dense", out_dir).read_text())["serving"] == card["serving"]
+    assert any("OpenCV serves mnist_dense.h5" in message for message in messages)
+    with pytest.raises(ValueError, match="train it first"):
+        export_trained(TrainingConfig(model_name="cnn", test_csv=small_csvs[1], out_dir=out_dir))

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from digits.config import SAMPLES_DIR
-from tests.conftest import png_bytes
-from tests.test_preprocess import stroke_digit
+from digits.web.state import service_of
+from tests.helpers import expected_number, png_bytes, stroke_digit
 
 
 def upload(client, data: bytes, name: str = "digit.png", path: str = "/api/predict", **form):
@@ -162,11 +162,6 @@ def test_unknown_sample_is_refused(client):
 # ---------------------------------------------------------------- with the shipped models
 
 
-def expected_number(name: str) -> str:
-    """What a sample shows: pic1 and pic2 are MNIST's first two training digits; others say it."""
-    return {"pic1.jpg": "5", "pic2.jpg": "0"}.get(name) or name.rsplit(".", 1)[0].rsplit("_", 1)[1]
-
-
 SAMPLES = sorted(path.name for path in SAMPLES_DIR.iterdir())
 
 
@@ -198,7 +193,7 @@ def test_transparent_canvas_drawing_reads_as_the_digit_drawn(shipped_client):
 
 @pytest.mark.parametrize("model", ["dense", "cnn"])
 def test_model_can_be_chosen_per_request(shipped_app, shipped_client, model):
-    if model not in shipped_app.extensions["classifiers"]:
+    if model not in service_of(shipped_app).classifiers:
         pytest.skip(f"model {model} is not shipped")
     data = (SAMPLES_DIR / "pic1.jpg").read_bytes()
     body = upload(shipped_client, data, path=f"/api/predict?model={model}").get_json()
@@ -211,5 +206,5 @@ def test_the_most_accurate_shipped_model_serves_by_default(shipped_app):
     from digits.config import card_path
 
     accuracies = {name: json.loads(card_path(name).read_text())["test_accuracy"]
-                  for name in shipped_app.extensions["classifiers"]}
-    assert shipped_app.extensions["default_model"] == max(accuracies, key=accuracies.get)
+                  for name in service_of(shipped_app).classifiers}
+    assert service_of(shipped_app).default_model == max(accuracies, key=accuracies.get)

@@ -1,4 +1,4 @@
-"""The OpenCV serving runtime: built from the .h5, current, and equal to Keras on the test set."""
+"""The runtimes: the OpenCV graph built from the .h5, kept current, and equal to Keras on the test set."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 from digits.config import PROJECT_ROOT, model_path
+from digits.files import file_sha256
 from digits.inference import load_classifier
-from digits.runtime import MAX_PROBABILITY_DIFFERENCE, file_sha256, graph_note_path, graph_path
-from tests.test_training import shipped_models
+from digits.runtimes.checks import MAX_PROBABILITY_DIFFERENCE
+from digits.runtimes.opencv import graph_note_path, graph_path
+from tests.helpers import shipped_models
 
 
 @pytest.mark.parametrize("name", shipped_models())
@@ -40,15 +42,6 @@ def test_both_runtimes_give_the_same_probabilities_on_the_test_set(name, mnist_t
     assert (from_opencv.argmax(1) == from_tensorflow.argmax(1)).all()
 
 
-def test_the_same_picture_gets_the_same_answer_alone_or_in_any_batch(mnist_test):
-    classifier = load_classifier("dense")
-    pictures = mnist_test.images[:70].reshape(-1, 28, 28)
-    together = classifier.probabilities(pictures)
-    alone = np.concatenate([classifier.probabilities(pictures[i:i + 1]) for i in range(5)])
-    assert np.abs(together[:5] - alone).max() < 1e-6
-    assert np.allclose(together.sum(axis=1), 1, atol=1e-5)
-
-
 def test_a_stale_or_missing_graph_is_rebuilt_from_the_h5(tmp_path):
     shutil.copy(model_path("dense"), tmp_path / "mnist_dense.h5")
     h5 = tmp_path / "mnist_dense.h5"
@@ -64,52 +57,42 @@ def test_a_stale_or_missing_graph_is_rebuilt_from_the_h5(tmp_path):
     assert not list(tmp_path.glob(".*.partial"))
 
 
-def test_a_model_opencv_cannot_run_is_served_by_tensorflow(tmp_path):
-    from digits.quiet import import_keras
-
-    keras = import_keras()
-    keras.utils.set_random_seed(1)
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(16, activation="gelu"),  # cv2.dnn has no Erf
-                              keras.layers.Dense(10, activation="softmax")])
-    model.save(tmp_path / "mnist_dense.h5")
-    warnings: list[str] = []
-    classifier = load_classifier("dense", tmp_path, log=warnings.append)
-    assert classifier.runtime == "tensorflow"
-    assert "TensorFlow" in warnings[0]
-    assert not graph_path(tmp_path / "mnist_dense.h5").exists()
-    with pytest.raises(RuntimeError):
-        load_classifier("dense", tmp_path, runtime="opencv")
-
-
-def test_a_model_opencv_fails_on_is_tried_in_a_child_and_served_by_tensorflow(tmp_path):
-    from digits.quiet import import_keras
-
-    keras = import_keras()
-    keras.utils.set_random_seed(2)
-    # OpenCV 5.0 cannot read a convolution with a bias from a graph; its new engine even dies
-    # of a segmentation fault on it, hence the check in a child process.
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
-                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
-    model.save(tmp_path / "mnist_cnn.h5")
-    warnings: list[str] = []
-    classifier = load_classifier("cnn", tmp_path, log=warnings.append)
-    assert classifier.runtime == "tensorflow"
-    assert classifier.probabilities(np.zeros((3, 28, 28), np.uint8)).shape == (3, 10)
-    assert "OpenCV" in warnings[0]
-
-
-def test_an_unknown_runtime_is_refused():
-    with pytest.raises(ValueError, match="runtime"):
-        load_classifier("dense", runtime="onnx")
-
-
 def test_the_server_loads_without_tensorflow_when_graphs_are_current():
     # TensorFlow costs 5 s and 700 MB at start; with current graphs the server never imports it.
-    code = ("import sys; from digits.web import create_app; app = create_app(); "
-            "print(sorted({c.runtime for c in app.extensions['classifiers'].values()}), "
+    code = ("import sys; from digits.web import create_app; from digits.web.state import service_of; "
+            "app = create_app(); "
+            "print(sorted({c.runtime for c in service_of(app).classifiers.values()}), "
             "'tensorflow' in sys.modules, 'keras' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["['opencv']", "False", "False"]
+
+
+def test_a_graph_checked_by_another_opencv_is_checked_again_in_a_child(tmp_path, monkeypatch):
+    import cv2
+
+    from digits.runtimes import opencv
+
+    shutil.copy(model_path("dense"), tmp_path / "mnist_dense.h5")
+    h5 = tmp_path / "mnist_dense.h5"
+    load_classifier("dense", tmp_path)  # builds the graph and its note
+    note = json.loads(graph_note_path(h5).read_text())
+    assert note["opencv"] == cv2.__version__ and len(note["check_probabilities"]) == 64
+    children = []
+    real_child = opencv.run_graph_in_child
+    monkeypatch.setattr(opencv, "run_graph_in_child", lambda *args: children.append(1) or real_child(*args))
+
+    graph_note_path(h5).write_text(json.dumps({**note, "opencv": "4.0.0"}))  # as after an upgrade
+    assert load_classifier("dense", tmp_path).runtime == "opencv"
+    assert len(children) == 1  # checked in a child first, then read in-process
+    again = json.loads(graph_note_path(h5).read_text())
+    assert again["opencv"] == cv2.__version__ and again["graph_sha256"] == note["graph_sha256"]
+    load_classifier("dense", tmp_path)
+    assert len(children) == 1  # current again: no further check
+
+    wrong = [[0.1] * 10 for _ in note["check_probabilities"]]
+    graph_note_path(h5).write_text(json.dumps({**note, "opencv": "4.0.0", "check_probabilities": wrong}))
+    assert load_classifier("dense", tmp_path).runtime == "opencv"  # the re-check failed: rebuilt from the .h5
+    rebuilt = json.loads(graph_note_path(h5).read_text())
+    assert rebuilt["opencv"] == cv2.__version__ and rebuilt["check_probabilities"] != wrong

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from digits.config import MODEL_DIR, TEST_CSV, TRAIN_CSV
-from digits.training import PROFILES
+from digits.profiles import DEFAULT_TRAINING_MODEL, PROFILES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,8 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a digit recogniser on the MNIST CSVs and save it as model/mnist_<model>.h5 "
                     "with a JSON model card and plots. The CSVs are made from the real MNIST if missing.",
     )
-    parser.add_argument("--model", choices=sorted(PROFILES), default="dense",
-                        help="network to train (default: dense)")
+    parser.add_argument("--model", choices=list(PROFILES), default=DEFAULT_TRAINING_MODEL,
+                        help="network to train: " + "; ".join(f"{p.name}: {p.summary}" for p in PROFILES.values())
+                        + f" (default: {DEFAULT_TRAINING_MODEL})")
     parser.add_argument("--epochs", type=_positive, help="most epochs to train (default: per model)")
     parser.add_argument("--batch-size", type=_positive, help="pictures per step (default: per model)")
     parser.add_argument("--seed", type=int, default=42, help="random seed; same seed, same model (42)")
@@ -32,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fresh", action="store_true",
                         help="ignore the checkpoint of an interrupted run and start over")
     parser.add_argument("--no-plots", action="store_true", help="skip writing the plots")
+    parser.add_argument("--export-only", action="store_true",
+                        help="do not train: make the trained model's serving files again from its .h5 "
+                             "(after upgrading OpenCV, say), checked on the whole test set")
     return parser
 
 
@@ -51,12 +55,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.train_csv == TRAIN_CSV or args.test_csv == TEST_CSV:
             ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=_log)
         from digits.training import TrainingConfig, train
+        from digits.training.run import export_trained
 
         config = TrainingConfig(model_name=args.model, train_csv=args.train_csv, test_csv=args.test_csv,
                                 out_dir=args.out, epochs=args.epochs, batch_size=args.batch_size,
                                 seed=args.seed, train_limit=args.limit, resume=not args.fresh,
                                 plots=not args.no_plots)
-        card = train(config, log=_log)
+        card = (export_trained if args.export_only else train)(config, log=_log)
     except (CSVFormatError, DataError, ValueError) as error:
         print(f"trainer.py: error: {error}", file=sys.stderr)
         return 2

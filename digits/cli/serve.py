@@ -8,7 +8,9 @@ import os
 import sys
 import time
 
-from digits.config import DEFAULT_HOST, DEFAULT_PORT, MAX_UPLOAD_BYTES, MODEL_PREFERENCE, RUNTIMES
+from digits.config import DEFAULT_HOST, DEFAULT_PORT, MAX_UPLOAD_BYTES
+from digits.profiles import MODEL_NAMES
+from digits.runtimes import RUNTIME_CHOICES
 
 # Waitress keeps request bodies up to this size in memory (uploads never touch the disk) and
 # refuses larger ones itself; between MAX_UPLOAD_BYTES and this the app answers a JSON 413.
@@ -23,9 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)),
                         help=f"port (default $PORT or {DEFAULT_PORT})")
-    parser.add_argument("--model", choices=MODEL_PREFERENCE,
+    parser.add_argument("--model", choices=MODEL_NAMES,
                         help="default model (default: the most accurate one in model/)")
-    parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
+    parser.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto",
                         help="what runs the model: auto (OpenCV when it gives Keras' answers, "
                              "else TensorFlow), opencv or tensorflow (default auto)")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
@@ -40,18 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     from waitress import serve
 
     from digits.web import create_app
+    from digits.web.state import service_of
 
     try:
         app = create_app({"MODEL_NAME": args.model, "RUNTIME": args.runtime})
     except (FileNotFoundError, ValueError, RuntimeError) as error:
         print(f"api.py: error: {error}", file=sys.stderr)
         return 2
-    default = app.extensions["default_model"]
-    card = app.extensions["classifiers"][default].card
+    classifier = service_of(app).default_classifier
+    card = classifier.card
     accuracy = card.get("test_accuracy")
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
-    runtime = app.extensions["classifiers"][default].runtime
-    print(f"digits: serving {card.get('name', default)}"
+    runtime = classifier.runtime
+    print(f"digits: serving {card.get('name', classifier.name)}"
           f"{f' (test accuracy {accuracy:.2%})' if accuracy else ''} with {runtime} "
           f"at http://{shown_host}:{args.port}"
           f"  [ready in {time.perf_counter() - started:.1f} s; Ctrl+C stops]", flush=True)

@@ -1,18 +1,15 @@
-"""The Flask application factory: configuration, models loaded once, security headers."""
+"""The Flask application factory: configuration, models loaded once, views, errors, security headers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask
 
-from digits.config import (
-    MAX_UPLOAD_BYTES,
-    MODEL_DIR,
-    SAMPLES_DIR,
-    STATIC_DIR,
-    TEMPLATES_DIR,
-)
+from digits.config import MAX_UPLOAD_BYTES, MODEL_DIR, SAMPLES_DIR, STATIC_DIR, TEMPLATES_DIR
+from digits.web.errors import register_error_handlers
+from digits.web.state import Service, install
+from digits.web.views import blueprint
 
 SAMPLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 SECURITY_HEADERS = {
@@ -28,29 +25,25 @@ SECURITY_HEADERS = {
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: load the models once (or take injected ones), register views and handlers."""
-    app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR))
+    app = Flask("digits.web", template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR))
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         MODEL_DIR=MODEL_DIR,
         MODEL_NAME=None,  # None: the most accurate model present
-        RUNTIME="auto",  # what runs the models: see digits.config.RUNTIMES
+        RUNTIME="auto",  # what runs the models: see digits.runtimes.RUNTIME_CHOICES
         SAMPLES_DIR=SAMPLES_DIR,
         CLASSIFIERS=None,  # tests may inject {name: Classifier}
     )
     if test_config:
         app.config.from_mapping(test_config)
-    app.extensions["classifiers"] = app.config["CLASSIFIERS"] or _load_classifiers(app)
-    default = app.config["MODEL_NAME"] or next(iter(app.extensions["classifiers"]))
-    if default not in app.extensions["classifiers"]:
-        raise ValueError(f"model {default!r} is not available; present: "
-                         f"{', '.join(app.extensions['classifiers'])}")
-    app.extensions["default_model"] = default
-    app.extensions["samples"] = load_samples(Path(app.config["SAMPLES_DIR"]))
-
-    from digits.views import blueprint
-
+    classifiers = app.config["CLASSIFIERS"] or _load_classifiers(app)
+    default = app.config["MODEL_NAME"] or next(iter(classifiers))
+    if default not in classifiers:
+        raise ValueError(f"model {default!r} is not available; present: {', '.join(classifiers)}")
+    install(app, Service(classifiers=classifiers, default_model=default,
+                         samples=load_samples(Path(app.config["SAMPLES_DIR"]))))
     app.register_blueprint(blueprint)
-    _register_error_handlers(app)
+    register_error_handlers(app)
 
     @app.after_request
     def add_security_headers(response):
@@ -82,35 +75,3 @@ def load_samples(samples_dir: Path) -> dict[str, bytes]:
         return {}
     return {path.name: path.read_bytes() for path in sorted(samples_dir.iterdir())
             if path.suffix.lower() in SAMPLE_SUFFIXES and path.is_file()}
-
-
-def wants_json() -> bool:
-    """Tell whether the request came to the JSON API (errors answer in JSON there)."""
-    return request.path.startswith("/api/") or request.path == "/healthz"
-
-
-def error_response(message: str, status: int):
-    """Answer an error as JSON for the API, or as the index page with the message for people."""
-    if wants_json():
-        return jsonify(error=message), status
-    from digits.views import index_context
-
-    return render_template("index.html", error=message, **index_context()), status
-
-
-def _register_error_handlers(app: Flask) -> None:
-    from werkzeug.exceptions import HTTPException
-
-    @app.errorhandler(413)
-    def too_large(_error):
-        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        return error_response(f"the upload is larger than {limit} MB; send a smaller picture", 413)
-
-    @app.errorhandler(HTTPException)
-    def http_error(error):
-        return error_response(error.description or error.name, error.code or 400)
-
-    @app.errorhandler(Exception)
-    def unexpected(error):  # never a stack trace to users
-        app.logger.exception("unexpected error")
-        return error_response("the server could not read this picture; please try another", 500)

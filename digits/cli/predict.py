@@ -9,10 +9,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
-
-from digits.config import MODEL_PREFERENCE, RUNTIMES
-from digits.reading import choose_readings, classification_inputs
+from digits.errors import PictureError
+from digits.profiles import MODEL_NAMES
+from digits.reading import prepare, read_prepared
+from digits.runtimes import RUNTIME_CHOICES
 
 PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 BATCH = 512
@@ -29,8 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="classify a Kaggle Digit Recognizer test.csv and write a submission")
     parser.add_argument("--output", type=Path, default=Path("submission.csv"),
                         help="where --kaggle writes ImageId,Label (default submission.csv)")
-    parser.add_argument("--model", choices=MODEL_PREFERENCE, help="model (default: the most accurate one)")
-    parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
+    parser.add_argument("--model", choices=MODEL_NAMES, help="model (default: the most accurate one)")
+    parser.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto",
                         help="what runs the model (default auto: OpenCV when it gives Keras' answers)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -71,11 +71,9 @@ class Progress:
 
 
 def read_one(path: Path):
-    """Return (digit crops, None) for a picture file, or (None, error message)."""
-    from digits.preprocess import PictureError, extract_digits
-
+    """Return (prepared picture, None) for a picture file, or (None, error message)."""
     try:
-        return extract_digits(path.read_bytes()), None
+        return prepare(path.read_bytes(), keep_picture=False), None
     except PictureError as error:
         return None, error.message
     except OSError as error:
@@ -88,7 +86,7 @@ def read_chunk(paths: list[Path]) -> list:
 
 
 def classify_files(files: list[Path], classifier, show_progress: bool):
-    """Yield (path, number, confidence, error) for each file, classifying in batches.
+    """Yield (path, Reading or None, error) for each file, classifying each chunk in one batch.
 
     One thread reads the next chunk of files while the model works on this one (the model
     releases the GIL). More reader threads were slower: small pictures are GIL-bound work.
@@ -98,22 +96,13 @@ def classify_files(files: list[Path], classifier, show_progress: bool):
     with ThreadPoolExecutor(max_workers=1) as reader:
         upcoming = reader.submit(read_chunk, chunks[0]) if chunks else None
         for index, chunk in enumerate(chunks):
-            readings = upcoming.result()
+            prepared = upcoming.result()
             if index + 1 < len(chunks):
                 upcoming = reader.submit(read_chunk, chunks[index + 1])
-            per_file = [classification_inputs(crops) if crops else [] for crops, _ in readings]
-            inputs = [picture for pictures in per_file for picture in pictures]
-            probabilities = classifier.probabilities(np.stack(inputs), max_batch=BATCH) if inputs else []
-            position = 0
-            for path, (crops, error), pictures in zip(chunk, readings, per_file, strict=True):
-                if crops is None:
-                    yield path, "", 0.0, error
-                    continue
-                count = len(pictures)
-                rows = [row for _crop, row in choose_readings(crops, probabilities[position:position + count])]
-                position += count
-                number = "".join(str(int(row.argmax())) for row in rows)
-                yield path, number, float(min(row.max() for row in rows)), None
+            readable = [picture for picture, _error in prepared if picture is not None]
+            readings = iter(read_prepared(readable, classifier, max_batch=BATCH))
+            for path, (picture, error) in zip(chunk, prepared, strict=True):
+                yield path, (next(readings) if picture is not None else None), error
             progress.advance(len(chunk))
 
 
@@ -168,14 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     if writer:
         writer.writerow(["file", "number", "confidence", "error"])
     failures = 0
-    for path, number, confidence, error in classify_files(files, classifier, not args.quiet):
+    for path, reading, error in classify_files(files, classifier, not args.quiet):
         failures += error is not None
         if writer:
-            writer.writerow([str(path), number, f"{confidence:.4f}" if not error else "", error or ""])
+            writer.writerow([str(path), reading.number if reading else "",
+                             f"{reading.confidence:.4f}" if reading else "", error or ""])
         elif error:
             print(f"{path},,  ({error})")
         else:
-            print(f"{path},{number},{confidence:.4f}")
+            print(f"{path},{reading.number},{reading.confidence:.4f}")
     if failures:
         print(f"predict.py: {failures} of {len(files)} pictures could not be read", file=sys.stderr)
     return 1 if failures else 0

@@ -1,1 +1,0 @@
-"""Benchmarks: run each as ``python bench/NAME.py`` from the project root."""

@@ -1,0 +1,1 @@
+"""The command lines behind trainer.py, api.py and predict.py: each ``main(argv) -> exit status``."""

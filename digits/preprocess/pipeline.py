@@ -1,0 +1,149 @@
+"""The whole path from a picture to model inputs, written once as a sequence of named steps.
+
+bytes -> decode (header checked first, shrunk while decoding) -> grey -> the steps below ->
+28x28 inputs with their boxes in the uploaded picture's pixels. A picture that is 28x28
+already (an MNIST file) skips the steps and is read exactly as in evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from digits.config import IMAGE_SIDE
+from digits.errors import PictureError
+from digits.preprocess.decode import WORKING_SIDE, Decoded, decode_picture, rgba_from_array
+from digits.preprocess.framing import DigitCrop, already_mnist, frame_digits
+from digits.preprocess.ink import InkMasks, ink_map, shrink, threshold_ink, to_grey
+from digits.preprocess.ruled_lines import cut_thin_bridges, remove_ruled_lines
+from digits.preprocess.segment import DigitRegion, find_digit_regions
+
+# Called after each step with the step's name (a profiler times the steps with it).
+StepHook = Callable[[str], None] | None
+
+
+@dataclass
+class PageWork:
+    """What the steps know about one picture so far: each step reads earlier fields and fills its own."""
+
+    grey: np.ndarray  # the decoded picture, float32 grey in [0, 1]
+    width: int  # the uploaded picture's size, for boxes in its pixels
+    height: int
+    working: np.ndarray | None = None
+    ink: np.ndarray | None = None
+    masks: InkMasks | None = None
+    mask: np.ndarray | None = None
+    regions: list[DigitRegion] | None = None
+    labels: np.ndarray | None = None
+    crops: list[DigitCrop] | None = None
+
+
+def _to_working_size(page: PageWork) -> None:
+    page.working = shrink(page.grey)
+
+
+def _ink_map(page: PageWork) -> None:
+    page.ink = ink_map(page.working)
+
+
+def _threshold(page: PageWork) -> None:
+    page.masks = threshold_ink(page.ink)
+    page.mask = page.masks.mask
+
+
+def _erase_ruled_lines(page: PageWork) -> None:
+    if page.mask.any():
+        page.mask = remove_ruled_lines(page.mask, page.masks.faint)
+
+
+def _cut_thin_bridges(page: PageWork) -> None:
+    if page.mask.any():
+        page.mask = cut_thin_bridges(page.mask)
+
+
+def _find_digits(page: PageWork) -> None:
+    page.regions, page.labels = find_digit_regions(page.mask)
+    if not page.regions:
+        raise PictureError("no digit found", status=422)
+
+
+def _frame_digits(page: PageWork) -> None:
+    scale = (page.width / page.working.shape[1], page.height / page.working.shape[0])
+    page.crops = frame_digits(page.regions, page.labels, page.ink, scale)
+
+
+# The photo steps, in order. Each is a pure function of the stage modules; these only wire them.
+STEPS: tuple[tuple[str, Callable[[PageWork], None]], ...] = (
+    ("shrink to the working size", _to_working_size),
+    ("ink map: polarity, light and shadows", _ink_map),
+    ("threshold: hysteresis over the paper's grain", _threshold),
+    ("erase ruled lines", _erase_ruled_lines),
+    ("cut thin bridges", _cut_thin_bridges),
+    ("find digits: pieces merged, fragments attached", _find_digits),
+    ("frame each digit as 28x28", _frame_digits),
+)
+
+
+def run_steps(page: PageWork, on_step: StepHook = None) -> PageWork:
+    """Run every step of STEPS on ``page`` in order; return it."""
+    for name, step in STEPS:
+        step(page)
+        if on_step is not None:
+            on_step(name)
+    return page
+
+
+def ink_mask(ink: np.ndarray) -> np.ndarray:
+    """Return the binary mask of ink pixels (uint8 0/255) with ruled lines and their bridges removed."""
+    page = PageWork(grey=np.zeros((0, 0), np.float32), width=0, height=0, ink=ink)
+    for step in (_threshold, _erase_ruled_lines, _cut_thin_bridges):
+        step(page)
+    return page.mask
+
+
+def extract_digits(data: bytes, on_step: StepHook = None) -> list[DigitCrop]:
+    """Return the digits of an uploaded picture, left to right, as 28x28 inputs with their boxes.
+
+    Raises PictureError for unreadable pictures, and with status 422 when no digit is found.
+    """
+    decoded = decode_picture(data)
+    if on_step is not None:
+        on_step("decode")
+    return digits_from_decoded(decoded, on_step)
+
+
+def digits_from_decoded(decoded: Decoded, on_step: StepHook = None) -> list[DigitCrop]:
+    """Find and normalise the digits of a decoded picture; boxes in the uploaded picture's pixels."""
+    grey = decoded.grey if decoded.grey is not None else to_grey(decoded.rgba)
+    if on_step is not None:
+        on_step("grey")
+    return digits_from_grey(grey, decoded.width, decoded.height, on_step)
+
+
+def digits_from_grey(grey: np.ndarray, original_width: int | None = None,
+                     original_height: int | None = None, on_step: StepHook = None) -> list[DigitCrop]:
+    """Find and normalise the digits of a grey picture (floats in [0, 1]).
+
+    Boxes are given in the original picture's pixels when its size is passed (the grey
+    picture may have been shrunk while decoding).
+    """
+    original_width = original_width or grey.shape[1]
+    original_height = original_height or grey.shape[0]
+    if grey.shape == (IMAGE_SIDE, IMAGE_SIDE) and original_width == original_height == IMAGE_SIDE:
+        return [already_mnist(grey)]
+    page = run_steps(PageWork(grey=grey, width=original_width, height=original_height), on_step)
+    return page.crops
+
+
+def digits_from_array(array: np.ndarray) -> list[DigitCrop]:
+    """Find and normalise the digits of a picture given as an array (see rgba_from_array)."""
+    rgba = rgba_from_array(array)
+    height, width = rgba.shape[:2]
+    factor = max(height, width) // WORKING_SIDE
+    if factor >= 2:  # bounded work, as for decoded files
+        rgba = cv2.resize(rgba, (max(1, width // factor), max(1, height // factor)),
+                          interpolation=cv2.INTER_AREA)
+    return digits_from_grey(to_grey(rgba), width, height)

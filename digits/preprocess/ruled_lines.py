@@ -1,0 +1,167 @@
+"""Stage 3, ruled lines: erase notebook lines and page edges, and cut what faint lines leave between digits."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digits.preprocess.strokes import stroke_width
+
+
+def cut_thin_bridges(mask: np.ndarray) -> np.ndarray:
+    """Cut the thin, long, level slivers that join bold digits: what a ruled line leaves behind.
+
+    A line too faint to be found across the page still shows where it meets the digits and
+    links neighbours into one shape. Only marks far thinner than the writing are cut, so
+    thin pens, whose strokes are as thin as the lines, keep every stroke.
+    """
+    width = stroke_width(mask)
+    thin = int(0.25 * width)
+    if thin < 1:
+        return mask
+    column = np.ones((thin + 1, 1), np.uint8)
+    # An opening, written out: OpenCV's with an even kernel is shifted a pixel and would shave
+    # the edge off every level stroke.
+    kept = cv2.dilate(cv2.erode(mask, column, anchor=(0, 0)), column, anchor=(0, thin))
+    slivers = cv2.subtract(mask, kept)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(slivers, connectivity=8)
+    long_level = np.zeros(count, bool)
+    for index in range(1, count):
+        _, _, w, h, _ = (int(value) for value in stats[index])
+        long_level[index] = w >= max(3 * (thin + 1), 0.5 * width) and w >= 3 * h
+    return np.where(long_level[labels], 0, mask).astype(np.uint8)
+
+
+def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
+    """Erase notebook lines and page edges (long thin straight marks) from a mask, keeping digits.
+
+    Each line is fitted as a straight band and only that band is erased, so a digit that
+    touches or crosses a line keeps its strokes; the small gaps left are closed again.
+    """
+    height, width = mask.shape
+    cleaned = mask
+    for horizontal in (True, False):
+        length = (width if horizontal else height)
+        if length < 40:
+            continue
+        source = cleaned if candidates is None else candidates
+        for along, across in _long_straight_runs(source, horizontal):
+            lines, thickness, half = _fit_ruled_lines(along, across, (height, width), horizontal)
+            for slope, intercept in lines:
+                band = _line_band(cleaned.shape, slope, intercept, half, horizontal)
+                cleaned = _erase_band(cleaned, band, thickness, half, horizontal)
+    return cleaned
+
+
+def _long_straight_runs(source: np.ndarray, horizontal: bool):
+    """Yield (along, across) pixel coordinates of each run that spans (nearly) the whole page."""
+    height, width = source.shape
+    length = width if horizontal else height
+    # Straight runs a quarter of the page long: ruled lines, rarely parts of digits.
+    run = max(15, length // 4)
+    kernel = np.ones((1, run) if horizontal else (run, 1), np.uint8)
+    # Thin lines are never perfectly level: thicken across them so a straight run exists.
+    across_kernel = np.ones((5, 1) if horizontal else (1, 5), np.uint8)
+    runs = cv2.morphologyEx(cv2.dilate(source, across_kernel), cv2.MORPH_OPEN, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    for index in range(1, count):
+        x, y, w, h, _area = (int(value) for value in stats[index])
+        span = w if horizontal else h
+        # A ruled line runs (nearly) from edge to edge, if maybe lost for a while in a
+        # shadow; a margin line runs the whole height. A tall 1 on a canvas does neither.
+        start, reach = (x, 0.25) if horizontal else (y, 0.1)
+        if span < 0.6 * length or start > reach * length or start + span < (1 - reach) * length:
+            continue
+        ys, xs = np.nonzero((labels == index) & (source > 0))
+        if len(xs) < 3:
+            continue
+        yield (xs, ys) if horizontal else (ys, xs)
+
+
+def _fit_ruled_lines(along: np.ndarray, across: np.ndarray, shape: tuple[int, int],
+                     horizontal: bool) -> tuple[list, float, float]:
+    """Return the ruled lines (slope, intercept) in one run's pixels, the line's thickness and half band."""
+    height, width = shape
+    length = width if horizontal else height
+    # The line's own thickness: the typical count of pixels across it (digits that touch it add
+    # to a few positions only; a low percentile, since where digits sit on the line the counts
+    # are higher).
+    thickness = float(np.percentile(np.bincount(along)[np.unique(along)], 20))
+    if thickness > 0.04 * (height if horizontal else width) + 3:
+        return [], thickness, 0.0  # too thick for a ruled line: a big bold stroke
+    # Fit the line where it runs alone (columns a digit does not also fill).
+    per_position = np.bincount(along)
+    alone = per_position[along] <= 2 * thickness + 2
+    if alone.sum() < 3:
+        return [], thickness, 0.0
+    half = thickness / 2 + 1.5
+    lines = _ruled_lines(_fit_lines(along[alone], across[alone], thickness), along, across, half, length)
+    return lines, thickness, half
+
+
+def _erase_band(cleaned: np.ndarray, band: np.ndarray, thickness: float, half: float,
+                horizontal: bool) -> np.ndarray:
+    """Erase a line's band from the mask, keeping strokes along or ending on it, and re-join cut strokes."""
+    # Where the band holds more ink than the line itself, a stroke lies along or across the
+    # line there (the bar of a 7 written on it); where ink touches the band's edge, a stroke
+    # ends on the line. Those parts are kept.
+    axis = 0 if horizontal else 1
+    edge = cv2.subtract(cv2.dilate(band, np.ones((5, 1) if horizontal else (1, 5), np.uint8)), band)
+    crowded = ((np.count_nonzero(cv2.bitwise_and(cleaned, band), axis=axis) > thickness + 2)
+               | (np.count_nonzero(cv2.bitwise_and(cleaned, edge), axis=axis) > 0))
+    if horizontal:
+        band[:, crowded] = 0
+    else:
+        band[crowded, :] = 0
+    cleaned = cv2.bitwise_and(cleaned, cv2.bitwise_not(band))
+    # Re-join the strokes the erased band cut through, across the line's direction.
+    gaps = int(np.ceil(2 * half)) + 2
+    closing = np.ones((gaps, 1) if horizontal else (1, gaps), np.uint8)
+    rejoined = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, closing)
+    return np.where(band > 0, rejoined, cleaned).astype(np.uint8)
+
+
+def _fit_lines(along: np.ndarray, across: np.ndarray, thickness: float, depth: int = 0) -> list:
+    """Fit straight lines to pixels that may belong to several parallel lines joined by a digit."""
+    if len(along) < 3 or np.ptp(along) < 10:
+        return []
+    slope, intercept = np.polyfit(along, across, 1)
+    residual = across - (slope * along + intercept)
+    if np.abs(residual).max() <= thickness + 2 or depth >= 4:
+        return [(slope, intercept)]
+    return (_fit_lines(along[residual > 0], across[residual > 0], thickness, depth + 1)
+            + _fit_lines(along[residual <= 0], across[residual <= 0], thickness, depth + 1))
+
+
+def _ruled_lines(fits: list, along: np.ndarray, across: np.ndarray, half: float, length: int) -> list:
+    """Keep the fitted lines that are ruled lines: long, and parallel to the best-supported one.
+
+    Pixels of a bold digit on the page can bend a fit through the digit; such a fit holds
+    few of the component's pixels over the page's length, and is not parallel to the rest.
+    """
+    if not fits:
+        return []
+    support = []
+    for slope, intercept in fits:
+        near = np.abs(across - (slope * along + intercept)) <= half + 0.5
+        support.append(len(np.unique(along[near])))
+    best_slope = fits[int(np.argmax(support))][0]
+    return [fit for fit, held in zip(fits, support, strict=True)
+            if held >= 0.4 * length and abs(fit[0] - best_slope) <= 0.035]
+
+
+def _line_band(shape: tuple, slope: float, intercept: float, half: float, horizontal: bool) -> np.ndarray:
+    """Return a mask of the pixels within ``half`` of a straight line across the picture."""
+    height, width = shape
+    length, limit = (width, height) if horizontal else (height, width)
+    positions = np.arange(length)
+    centre = slope * positions + intercept
+    band = np.zeros(shape, np.uint8)
+    for offset in np.arange(-half, half + 0.5, 0.5):
+        across_index = np.round(centre + offset).astype(int)
+        inside = (across_index >= 0) & (across_index < limit)
+        if horizontal:
+            band[across_index[inside], positions[inside]] = 255
+        else:
+            band[positions[inside], across_index[inside]] = 255
+    return band

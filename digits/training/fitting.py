@@ -1,0 +1,106 @@
+"""The fit step: Keras' fit with checkpoints, so an interrupted run resumes where it stopped."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from digits.config import NUM_CLASSES
+from digits.profiles import Recipe
+from digits.training.schedules import finishing_learning_rate
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What fitting left: the per-epoch history (a DataFrame), its seconds and the resume folder."""
+
+    history: object
+    seconds: float
+    work_dir: Path
+
+
+def compile_model(model, recipe: Recipe) -> None:
+    """Compile ``model`` with Adam at the recipe's rate, its loss (maybe label-smoothed) and accuracy."""
+    from digits.quiet import import_keras
+
+    keras = import_keras()
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    if recipe.label_smoothing:
+        loss = _smoothed_sparse_loss(keras, recipe.label_smoothing)
+    model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=loss, metrics=["accuracy"])
+
+
+def fit(model, feeder, validation, recipe: Recipe, main_epochs: int, work_dir: Path, *,
+        resume: bool, verbose, extra_callbacks: list, log) -> Fitted:
+    """Train ``model`` on the feeder's batches, keep the best epoch on validation, and load its weights."""
+    from digits.quiet import import_keras
+
+    keras = import_keras()
+    epochs = main_epochs + (recipe.finish.epochs if recipe.finish else 0)
+    if not resume and work_dir.exists():
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    best_weights = work_dir / "best.weights.h5"
+    log_csv = work_dir / "history.csv"
+    previous_best = _best_so_far(log_csv) if (work_dir / "backup").exists() else None
+    if previous_best is None and log_csv.exists():
+        log_csv.unlink()
+    if previous_best is not None:
+        log(f"resuming the interrupted run (best validation accuracy so far {previous_best:.4%})")
+    callbacks = [
+        _epoch_sync(keras, feeder),
+        keras.callbacks.LearningRateScheduler(finishing_learning_rate(recipe.learning_rate, main_epochs,
+                                                                      recipe.finish)),
+        keras.callbacks.ModelCheckpoint(best_weights, monitor="val_accuracy", save_best_only=True,
+                                        save_weights_only=True, initial_value_threshold=previous_best),
+        keras.callbacks.CSVLogger(log_csv, append=True),
+        keras.callbacks.BackupAndRestore(work_dir / "backup", delete_checkpoint=True),
+        *extra_callbacks,
+    ]
+    if recipe.patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=recipe.patience))
+    if verbose == "auto":
+        verbose = 1 if sys.stdout.isatty() else 2
+    started = time.perf_counter()
+    model.fit(feeder, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    seconds = time.perf_counter() - started
+    model.load_weights(best_weights)
+    import pandas as pd
+
+    return Fitted(history=pd.read_csv(log_csv), seconds=seconds, work_dir=work_dir)
+
+
+def _epoch_sync(keras, feeder):
+    """Return a callback that keeps the batch feeder's epoch equal to Keras' epoch, also after a resume."""
+
+    class EpochSync(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            feeder.set_epoch(epoch)
+
+    return EpochSync()
+
+
+def _best_so_far(log_csv: Path) -> float | None:
+    """Return the best val_accuracy in a CSVLogger file, if a previous run left one."""
+    if not log_csv.exists():
+        return None
+    import pandas as pd
+
+    history = pd.read_csv(log_csv)
+    return float(history["val_accuracy"].max()) if len(history) else None
+
+
+def _smoothed_sparse_loss(keras, smoothing: float):
+    """Return a sparse-label cross-entropy with label smoothing (Keras has it only for one-hot)."""
+    import tensorflow as tf
+
+    categorical = keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
+
+    def loss(labels, probabilities):
+        one_hot = tf.one_hot(tf.cast(tf.reshape(labels, [-1]), tf.int32), NUM_CLASSES)
+        return categorical(one_hot, probabilities)
+
+    return loss

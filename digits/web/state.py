@@ -1,0 +1,33 @@
+"""What the app holds for its whole life (models, examples), behind small accessor functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+EXTENSION_KEY = "digits"
+
+
+@dataclass(frozen=True)
+class Service:
+    """The loaded models (most accurate first), the default one's name, and the example pictures."""
+
+    classifiers: dict  # name -> inference.Classifier
+    default_model: str
+    samples: dict[str, bytes]  # file name -> bytes, read once at start-up
+
+    @property
+    def default_classifier(self):
+        """Return the classifier that answers when a request names none."""
+        return self.classifiers[self.default_model]
+
+
+def install(app: Flask, service: Service) -> None:
+    """Attach the service to the app (once, in the factory)."""
+    app.extensions[EXTENSION_KEY] = service
+
+
+def service_of(app: Flask | None = None) -> Service:
+    """Return the service of ``app``, or of the app handling the current request."""
+    return (app or current_app).extensions[EXTENSION_KEY]

@@ -1,0 +1,69 @@
+"""Routes: the upload page, the result page, the JSON API, the health check and the examples."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, render_template
+
+from digits.errors import PictureError
+from digits.reading import read_picture
+from digits.web.errors import error_response
+from digits.web.pages import png_data_uri, preview_data_uri, render_index
+from digits.web.payload import chosen_classifier, uploaded_picture
+from digits.web.state import service_of
+
+blueprint = Blueprint("digits", __name__)
+
+
+@blueprint.get("/")
+def index():
+    """The upload, drawing and examples page."""
+    return render_index()
+
+
+@blueprint.post("/predict")
+def predict_page():
+    """Read the picture sent by the form and show the result page."""
+    try:
+        data, name = uploaded_picture()
+        reading = read_picture(data, chosen_classifier())
+    except PictureError as error:
+        return error_response(error.message, error.status)
+    digits = [{"reading": digit, "input_uri": png_data_uri(digit.pixels)} for digit in reading.digits]
+    return render_template("predict.html", reading=reading, digits=digits, filename=name,
+                           preview_uri=preview_data_uri(reading.picture),
+                           width=reading.picture.width, height=reading.picture.height)
+
+
+@blueprint.post("/api/predict")
+def api_predict():
+    """The JSON API: multipart field ``image`` or JSON ``{"image": data URI}``."""
+    try:
+        data, _name = uploaded_picture()
+        reading = read_picture(data, chosen_classifier())
+    except PictureError as error:
+        return jsonify(error=error.message), error.status
+    return jsonify(reading.to_json())
+
+
+@blueprint.get("/healthz")
+def healthz():
+    """Say the server is up, and which model answers by default."""
+    service = service_of()
+    classifier = service.default_classifier
+    return jsonify(status="ok", model=classifier.card.get("name", classifier.name),
+                   test_accuracy=classifier.test_accuracy, runtime=classifier.runtime,
+                   models=list(service.classifiers))
+
+
+@blueprint.get("/samples/<name>")
+def sample_picture(name: str):
+    """Serve an example picture by its name in the list read at start-up (never a path)."""
+    data = service_of().samples.get(name)
+    if data is None:
+        abort(404)
+    return Response(data, mimetype=_mimetype(name), headers={"Cache-Control": "max-age=3600"})
+
+
+def _mimetype(name: str) -> str:
+    suffix = name.rsplit(".", 1)[-1].lower()
+    return {"jpg": "image/jpeg", "jpeg": "image/jpeg", "tif": "image/tiff"}.get(suffix, f"image/{suffix}")

@@ -1,0 +1,92 @@
+"""Stage 2, ink and light: transparency, polarity, uneven light and shadows, the paper's grain."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from digits.preprocess import (
+    decode_picture,
+    extract_digits,
+    find_digit_boxes,
+    ink_is_dark,
+    ink_map,
+    ink_mask,
+    to_grey,
+    transparent_background,
+)
+from tests.helpers import png_bytes, stroke_digit
+
+
+def test_black_drawing_on_transparent_background_stays_visible():
+    rgba = np.zeros((280, 280, 4), np.uint8)  # a canvas: transparent black everywhere
+    ink = stroke_digit(ink=255, paper=0)
+    rgba[..., 3] = ink  # the strokes are opaque black
+    data = png_bytes(cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
+    decoded = decode_picture(data)
+    assert transparent_background(decoded.rgba) == 1.0
+    grey = to_grey(decoded.rgba)
+    assert grey.mean() > 0.8  # mostly white paper, not the all-black classic bug
+    crops = extract_digits(data)
+    assert len(crops) == 1 and crops[0].pixels.max() == 255
+    assert crops[0].pixels[0].max() == 0  # background black, ink white: MNIST polarity
+
+
+def test_white_drawing_on_transparent_background_goes_on_black():
+    rgba = np.zeros((200, 200, 4), np.uint8)
+    rgba[..., :3] = 255
+    rgba[..., 3] = stroke_digit(size=(200, 200), ink=255, paper=0)
+    decoded = decode_picture(png_bytes(cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA)))
+    assert transparent_background(decoded.rgba) == 0.0
+    assert to_grey(decoded.rgba).mean() < 0.2
+
+
+@pytest.mark.parametrize("ink, paper, dark", [(0, 255, True), (255, 0, False), (30, 200, True),
+                                              (220, 40, False)])
+def test_polarity_is_found(ink, paper, dark):
+    grey = stroke_digit(ink=ink, paper=paper).astype(np.float32) / 255
+    assert ink_is_dark(grey) is dark
+
+
+def test_a_light_gradient_and_a_shadow_leave_no_ink():
+    ys, xs = np.mgrid[0:200, 0:300].astype(np.float32)
+    page = 0.45 + 0.5 * xs / 300  # dark on the left, light on the right
+    page[50:150, 200:280] *= 0.7  # a shadow
+    ink = ink_map(page)
+    assert ink.max() < 0.25
+    with_digit = page.copy()
+    cv2.line(with_digit, (100, 40), (100, 160), 0.1, 8)
+    ink = ink_map(with_digit)
+    assert ink[100, 100] > 0.6 and ink[100, 40] < 0.2
+
+
+def dim_grey_page_with_a_bold_digit() -> np.ndarray:
+    """Grey paper in a dim room, darker than half, with a bold blurred mark: floats in [0, 1]."""
+    ys, xs = np.mgrid[0:240, 0:240].astype(np.float32)
+    page = 0.3 + 0.25 * xs / 240  # the light fades to the left
+    cv2.line(page, (80, 60), (160, 60), 0.08, 22)
+    cv2.line(page, (160, 60), (105, 190), 0.08, 22)
+    return cv2.GaussianBlur(page, (0, 0), 3)
+
+
+def test_dark_ink_on_dim_grey_paper_and_light_chalk_on_a_grey_board_are_told_apart():
+    page = dim_grey_page_with_a_bold_digit()
+    assert np.median(page) < 0.5  # brightness alone would call this light ink on a dark ground
+    assert ink_is_dark(page) is True
+    assert ink_is_dark(1.0 - page) is False
+    # Read the right way round, the digit is the mark itself, not a halo of paper around it.
+    (x, y, w, h), = find_digit_boxes(ink_mask(ink_map(page)))
+    assert 60 <= x <= 95 and 40 <= y <= 60 and w <= 120 and h <= 170
+
+
+@pytest.mark.parametrize("grain", [0.08, 0.1])
+def test_the_grain_of_a_noisy_photo_does_not_grow_strokes_into_clouds(grain):
+    page = np.full((160, 200), 0.55, np.float32)  # grey paper in a dim room
+    cv2.line(page, (70, 30), (70, 130), 0.25, 10)  # two 1s, 50 pixels apart
+    cv2.line(page, (130, 30), (130, 130), 0.25, 10)
+    noise = np.random.default_rng(7).normal(0, grain, page.shape).astype(np.float32)
+    page = cv2.GaussianBlur(np.clip(page + noise, 0, 1), (0, 0), 0.8)
+    boxes = find_digit_boxes(ink_mask(ink_map(page)))
+    assert len(boxes) == 2
+    assert all(width <= 20 and 95 <= height <= 120 for _x, _y, width, height in boxes)

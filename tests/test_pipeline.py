@@ -1,0 +1,92 @@
+"""The whole path, bytes to 28x28 inputs: boxes, polarity, pass-through, blank pages, joined alternatives."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from digits.preprocess import (
+    PictureError,
+    extract_digits,
+)
+from digits.web.state import service_of
+from tests.helpers import png_bytes, stroke_digit
+
+
+@pytest.mark.parametrize("ink, paper", [(0, 255), (255, 0)])
+def test_both_polarities_give_the_same_input(ink, paper):
+    one = extract_digits(png_bytes(stroke_digit(ink=ink, paper=paper)))[0].pixels
+    other = extract_digits(png_bytes(stroke_digit(ink=paper, paper=ink)))[0].pixels
+    assert one.max() == 255 and one[:, 0].max() == 0
+    assert np.abs(one.astype(int) - other.astype(int)).mean() < 3
+
+
+def test_off_centre_small_digit_is_found_and_boxed():
+    picture = stroke_digit(size=(400, 600), box=(450, 40, 520, 140))
+    crops = extract_digits(png_bytes(picture))
+    assert len(crops) == 1
+    x, y, w, h = crops[0].box
+    assert 440 <= x <= 460 and 30 <= y <= 50 and 60 <= w <= 90 and 90 <= h <= 115
+
+
+def test_mnist_sized_picture_passes_through_unchanged(mnist_test):
+    for index in range(20):
+        pixels = mnist_test.images[index].reshape(28, 28)
+        crops = extract_digits(png_bytes(pixels))
+        np.testing.assert_array_equal(crops[0].pixels, pixels)
+        inverted = extract_digits(png_bytes(255 - pixels))
+        np.testing.assert_array_equal(inverted[0].pixels, pixels)
+
+
+def test_blank_pages_have_no_digit():
+    for paper in (0, 255, 128):
+        with pytest.raises(PictureError, match="no digit found") as raised:
+            extract_digits(png_bytes(np.full((200, 300), paper, np.uint8)))
+        assert raised.value.status == 422
+
+
+def bold_row_of_digits(count: int = 3, stroke: int = 14) -> np.ndarray:
+    """A white page with ``count`` bold vertical bars (like 1s), as floats in [0, 1]."""
+    page = np.ones((120, 90 * count), np.float32)
+    for index in range(count):
+        x = 45 + 90 * index
+        cv2.line(page, (x, 25), (x, 95), 0.1, stroke)
+    return page
+
+
+def test_a_number_on_lined_paper_with_a_shadow_reads_as_its_digits():
+    page = bold_row_of_digits(4)
+    for y in range(10, 120, 22):
+        cv2.line(page, (0, y), (page.shape[1], y + 2), 0.72, 1)
+    page[:, 200:] *= 0.8  # a shadow over half the number
+    crops = extract_digits(png_bytes(np.round(page * 255).astype(np.uint8)))
+    assert len(crops) == 4
+    assert [crop.box[0] for crop in crops] == sorted(crop.box[0] for crop in crops)
+
+
+def four_in_two_strokes() -> np.ndarray:
+    """A 4 written as an 'L' and a separate upright stroke that does not touch it."""
+    page = np.full((280, 320), 255, np.uint8)
+    cv2.line(page, (100, 40), (70, 150), 0, 14, cv2.LINE_AA)
+    cv2.line(page, (70, 150), (150, 150), 0, 14, cv2.LINE_AA)
+    cv2.line(page, (172, 50), (168, 240), 0, 14, cv2.LINE_AA)
+    return page
+
+
+def test_a_digit_in_two_pieces_gets_a_joined_alternative_framed_as_one_digit(shipped_app):
+    crops = extract_digits(png_bytes(four_in_two_strokes()))
+    assert len(crops) == 2 and crops[0].joined_with_next is not None and crops[1].joined_with_next is None
+    joined = crops[0].joined_with_next
+    x, y, w, h = joined.box
+    assert x == crops[0].box[0] and x + w == crops[1].box[0] + crops[1].box[2]  # spans both pieces
+    classifier = service_of(shipped_app).default_classifier
+    assert int(classifier.probabilities(joined.pixels[None]).argmax()) == 4
+
+
+def test_digits_written_apart_get_no_joined_alternative():
+    page = np.full((200, 400), 255, np.uint8)
+    for x in (80, 200, 320):
+        cv2.line(page, (x, 40), (x - 5, 160), 0, 12, cv2.LINE_AA)
+    crops = extract_digits(png_bytes(page))
+    assert len(crops) == 3 and all(crop.joined_with_next is None for crop in crops)

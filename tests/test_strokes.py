@@ -1,0 +1,57 @@
+"""Stroke width: measured, and evened towards MNIST's without filling loops or breaking strokes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digits.preprocess import (
+    even_stroke,
+    stroke_width,
+)
+
+
+def test_stroke_width_is_measured():
+    for width in (4, 10, 20):
+        mask = np.zeros((200, 200), np.uint8)
+        cv2.line(mask, (100, 20), (100, 180), 255, width)
+        assert abs(stroke_width(mask) - width) <= 0.25 * width + 1
+
+
+def test_fine_and_bold_strokes_are_evened_towards_mnist_width():
+    widths = []
+    for pen_width in (3, 8, 30):
+        mask = np.zeros((240, 160), np.uint8)
+        cv2.line(mask, (40, 30), (120, 30), 255, pen_width)
+        cv2.line(mask, (120, 30), (60, 210), 255, pen_width)
+        evened = even_stroke(mask.astype(np.float32) / 255, mask, 200)
+        widths.append(stroke_width(np.where(evened > 0.5, 255, 0).astype(np.uint8)))
+    target = 0.12 * 200
+    assert all(0.5 * target <= width <= 1.6 * target for width in widths), widths
+
+
+def loops(mask: np.ndarray) -> int:
+    """Enclosed paper regions of a binary mask."""
+    paper = np.pad((mask == 0).astype(np.uint8), 1, constant_values=1)
+    return cv2.connectedComponents(paper, connectivity=4)[0] - 2
+
+
+def test_thickening_a_fine_pen_never_fills_a_small_loop():
+    six = np.zeros((240, 160), np.uint8)  # a 6 drawn with a fine pen: a long stem, a small loop
+    cv2.line(six, (110, 20), (74, 186), 255, 3)
+    cv2.circle(six, (74, 196), 10, 255, 3)
+    assert loops(six) == 1
+    evened = even_stroke(six.astype(np.float32) / 255, six, 200)
+    assert loops(np.where(evened > 0.5, 255, 0).astype(np.uint8)) == 1
+    assert stroke_width(np.where(evened > 0.5, 255, 0).astype(np.uint8)) > stroke_width(six)  # still bolder
+
+
+def test_thinning_a_bold_pen_never_breaks_a_stroke():
+    seven = np.zeros((240, 200), np.uint8)  # a bold 7 whose stem narrows to a neck
+    cv2.line(seven, (30, 40), (170, 40), 255, 44)
+    cv2.line(seven, (170, 40), (90, 220), 255, 44)
+    seven[100:120, :] = 0
+    seven[100:120, 118:130] = 255  # the neck: a thin bridge between the bar and the stem
+    evened = even_stroke(seven.astype(np.float32) / 255, seven, 200)
+    solid = np.where(evened > 0.5, 255, 0).astype(np.uint8)
+    assert cv2.connectedComponents(solid)[0] - 1 == 1
