@@ -1,7 +1,7 @@
 """Load a trained model once and classify batches of 28x28 pictures fast (never ``model.predict``).
 
 Which runtime runs it comes from the registry in digits.runtimes: by default the first that
-gives Keras' answers (OpenCV's dnn on the frozen graph), TensorFlow as the fallback.
+gives Keras' answers (ONNX Runtime on the exported .onnx), TensorFlow as the fallback.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Loading a classifier: batches, and falling back to TensorFlow when OpenCV cannot serve a model."""
+"""Loading a classifier: batches, and falling back to TensorFlow when ONNX cannot serve a model."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from digits.inference import load_classifier
-from digits.runtimes.opencv import graph_path
+from digits.runtimes.onnx import onnx_path
 
 
 def test_the_same_picture_gets_the_same_answer_alone_or_in_any_batch(mnist_test):
@@ -18,41 +18,25 @@ def test_the_same_picture_gets_the_same_answer_alone_or_in_any_batch(mnist_test)
     assert np.allclose(together.sum(axis=1), 1, atol=1e-5)
 
 
-def test_a_model_opencv_cannot_run_is_served_by_tensorflow(tmp_path):
+def test_a_model_onnx_cannot_hold_is_served_by_tensorflow(tmp_path):
     from digits.quiet import import_keras
 
     keras = import_keras()
     keras.utils.set_random_seed(1)
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(16, activation="gelu"),  # cv2.dnn has no Erf
+                              keras.layers.Dense(16, activation="gelu"),  # ONNX's exporter has no Erfc
                               keras.layers.Dense(10, activation="softmax")])
     model.save(tmp_path / "mnist_dense.h5")
     warnings: list[str] = []
     classifier = load_classifier("dense", tmp_path, log=warnings.append)
     assert classifier.runtime == "tensorflow"
-    assert "TensorFlow" in warnings[0]
-    assert not graph_path(tmp_path / "mnist_dense.h5").exists()
-    with pytest.raises(RuntimeError):
-        load_classifier("dense", tmp_path, runtime="opencv")
-
-
-def test_a_model_opencv_fails_on_is_tried_in_a_child_and_served_by_tensorflow(tmp_path):
-    from digits.quiet import import_keras
-
-    keras = import_keras()
-    keras.utils.set_random_seed(2)
-    # OpenCV 5.0 cannot read a convolution with a bias from a graph; its new engine even dies
-    # of a segmentation fault on it, hence the check in a child process.
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
-                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
-    model.save(tmp_path / "mnist_cnn.h5")
-    warnings: list[str] = []
-    classifier = load_classifier("cnn", tmp_path, log=warnings.append)
-    assert classifier.runtime == "tensorflow"
+    assert "TensorFlow" in warnings[0] and "ONNX" in warnings[0]
     assert classifier.probabilities(np.zeros((3, 28, 28), np.uint8)).shape == (3, 10)
-    assert "OpenCV" in warnings[0]
+    assert not onnx_path(tmp_path / "mnist_dense.h5").exists()
+    with pytest.raises(RuntimeError, match="cannot be exported to ONNX"):
+        load_classifier("dense", tmp_path, runtime="onnx")
 
 
 def test_an_unknown_runtime_is_refused():
     with pytest.raises(ValueError, match="runtime"):
-        load_classifier("dense", runtime="onnx")
+        load_classifier("dense", runtime="opencv")

@@ -183,18 +183,18 @@ def test_an_interrupted_run_resumes_where_it_stopped(small_csvs, tmp_path):
 
 
 def test_export_only_makes_the_serving_files_again_from_the_trained_h5(trained, small_csvs):
-    from digits.runtimes.opencv import graph_note_path, graph_path
+    from digits.runtimes.onnx import onnx_note_path, onnx_path
     from digits.training.run import export_trained
 
     out_dir, _card = trained
     h5 = model_path("dense", out_dir)
-    graph_path(h5).unlink()
+    onnx_path(h5).unlink()
     messages = []
     card = export_trained(TrainingConfig(model_name="dense", test_csv=small_csvs[1], out_dir=out_dir),
                           log=messages.append)
-    assert graph_path(h5).exists() and json.loads(graph_note_path(h5).read_text())["checked_pictures"] == 1000
-    assert card["serving"]["runtime"] == "opencv" and card["serving"]["checked_pictures"] == 1000
+    assert onnx_path(h5).exists() and json.loads(onnx_note_path(h5).read_text())["checked_pictures"] == 1000
+    assert card["serving"]["runtime"] == "onnx" and card["serving"]["checked_pictures"] == 1000
     assert json.loads(card_path("dense", out_dir).read_text())["serving"] == card["serving"]
-    assert any("OpenCV serves mnist_dense.h5" in message for message in messages)
+    assert any("ONNX Runtime serves mnist_dense.h5" in message for message in messages)
     with pytest.raises(ValueError, match="train it first"):
         export_trained(TrainingConfig(model_name="cnn", test_csv=small_csvs[1], out_dir=out_dir))

@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where --kaggle writes ImageId,Label (default submission.csv)")
     parser.add_argument("--model", choices=MODEL_NAMES, help="model (default: the most accurate one)")
     parser.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto",
-                        help="what runs the model (default auto: OpenCV when it gives Keras' answers)")
+                        help="what runs the model (default auto: ONNX Runtime when it gives Keras' answers)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 

@@ -28,8 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", choices=MODEL_NAMES,
                         help="default model (default: the most accurate one in model/)")
     parser.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto",
-                        help="what runs the model: auto (OpenCV when it gives Keras' answers, "
-                             "else TensorFlow), opencv or tensorflow (default auto)")
+                        help="what runs the model: auto (ONNX Runtime when it gives Keras' answers, "
+                             "else TensorFlow), onnx or tensorflow (default auto)")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
                         help=f"worker threads (default {DEFAULT_THREADS})")
     return parser

@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-plots", action="store_true", help="skip writing the plots")
     parser.add_argument("--export-only", action="store_true",
                         help="do not train: make the trained model's serving files again from its .h5 "
-                             "(after upgrading OpenCV, say), checked on the whole test set")
+                             "(after upgrading ONNX Runtime, say), checked on the whole test set")
     return parser
 
 

@@ -10,13 +10,21 @@ from digits.config import IMAGE_SIDE
 MAX_PROBABILITY_DIFFERENCE = 1e-4
 
 
-def check_batch(size: int = 64, seed: int = 0) -> np.ndarray:
-    """Return a seeded batch of blank, random and blob pictures to compare the runtimes on."""
+def check_batch(size: int = 64, seed: int = 0, shape: tuple = (IMAGE_SIDE, IMAGE_SIDE, 1)) -> np.ndarray:
+    """Return a seeded batch of blank, random and blob pictures of ``shape`` to compare the runtimes on.
+
+    A dimension of the shape that is None (a strip of any width) becomes 96.
+    """
     rng = np.random.default_rng(seed)
-    batch = rng.random((size, IMAGE_SIDE, IMAGE_SIDE, 1), dtype=np.float32)
+    batch = rng.random((size, *(96 if side is None else side for side in shape)), dtype=np.float32)
     batch[0] = 0
     batch[1 : size // 2] = (batch[1 : size // 2] > 0.8).astype(np.float32)
     return batch
+
+
+def input_shape(model) -> tuple:
+    """Return the shape of one input of a Keras model (without the batch axis)."""
+    return tuple(model.input_shape[1:])
 
 
 def keras_probabilities(model, pictures: np.ndarray) -> np.ndarray:

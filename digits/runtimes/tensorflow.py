@@ -6,15 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.config import IMAGE_SIDE
 from digits.runtimes.base import BATCH_BUCKETS
+from digits.runtimes.checks import input_shape
 
 
 def compiled(model):
     """Return ``model`` compiled into a tf.function with a fixed input signature (no retracing)."""
     import tensorflow as tf
 
-    @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIDE, IMAGE_SIDE, 1], tf.float32)],
+    @tf.function(input_signature=[tf.TensorSpec([None, *input_shape(model)], tf.float32)],
                  reduce_retracing=True)
     def forward(batch):
         return model(batch, training=False)
