@@ -106,3 +106,13 @@ def png(pixels: np.ndarray) -> bytes:
     if not ok:
         raise ValueError("PNG encoding failed")
     return encoded.tobytes()
+
+
+def wilson_interval(correct: int, count: int, z: float = 1.96) -> tuple[float, float]:
+    """Return the 95% Wilson score interval of an accuracy measured as correct/count."""
+    if count == 0:
+        return 0.0, 1.0
+    share = correct / count
+    centre = (share + z * z / (2 * count)) / (1 + z * z / count)
+    spread = z * np.sqrt(share * (1 - share) / count + z * z / (4 * count * count)) / (1 + z * z / count)
+    return centre - spread, centre + spread

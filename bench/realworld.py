@@ -17,23 +17,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import Client, percentiles, png, start_server, stop_server
+from common import Client, percentiles, png, start_server, stop_server, wilson_interval
 from synth import CANVAS_STYLES, canvas_drawing, photo_of_digits
 
 from digits.config import TEST_CSV, TRAIN_CSV
 from digits.data import ensure_mnist_csvs, read_csv
 
 TARGETS = {"photo": 0.985, "canvas": 0.99, "number": 0.95, "clean": None}
-
-
-def wilson_interval(correct: int, count: int, z: float = 1.96) -> tuple[float, float]:
-    """Return the 95% Wilson score interval of an accuracy measured as correct/count."""
-    if count == 0:
-        return 0.0, 1.0
-    share = correct / count
-    centre = (share + z * z / (2 * count)) / (1 + z * z / count)
-    spread = z * np.sqrt(share * (1 - share) / count + z * z / (4 * count * count)) / (1 + z * z / count)
-    return centre - spread, centre + spread
 
 
 def make_cases(kind: str, count: int, images: np.ndarray, labels: np.ndarray, rng: np.random.Generator):

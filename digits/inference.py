@@ -12,9 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from digits.calibration import apply_temperature
 from digits.config import IMAGE_SIDE, MODEL_DIR, NUM_CLASSES, card_path, model_path
+from digits.ctc import DecodedDigit, greedy_decode
 from digits.preprocess.framing import to_model_input
-from digits.profiles import MODEL_NAMES
+from digits.profiles import DIGIT_MODEL_NAMES, SEQUENCE_MODEL
 from digits.runtimes import BATCH_BUCKETS, candidates
 from digits.runtimes.tensorflow import RUNTIME as TENSORFLOW
 
@@ -36,6 +38,11 @@ class Classifier:
         """Return the test accuracy its card records, if any."""
         return self.card.get("test_accuracy")
 
+    @property
+    def temperature(self) -> float:
+        """Return the calibration temperature its card records (1.0: none)."""
+        return float(self.card.get("calibration", {}).get("temperature", 1.0))
+
     def probabilities(self, pictures: np.ndarray, max_batch: int = WARM_BUCKETS) -> np.ndarray:
         """Return (n, 10) probabilities for uint8 pictures (n, 28, 28), one call per chunk."""
         batch = to_model_input(pictures)
@@ -49,7 +56,15 @@ class Classifier:
                 padding = np.zeros((bucket - len(chunk), IMAGE_SIDE, IMAGE_SIDE, 1), np.float32)
                 chunk = np.concatenate([chunk, padding])
             outputs.append(np.asarray(self.function(chunk))[: min(len(chunk), count - start)])
-        return np.concatenate(outputs) if outputs else np.zeros((0, NUM_CLASSES), np.float32)
+        if not outputs:
+            return np.zeros((0, NUM_CLASSES), np.float32)
+        # Calibrated, whatever runs the model: the confidence shown is the one that means what it says.
+        return apply_temperature(np.concatenate(outputs), self.temperature)
+
+    def raw_probabilities(self, pictures: np.ndarray, max_batch: int = WARM_BUCKETS) -> np.ndarray:
+        """Return the model's own probabilities, before calibration."""
+        return Classifier(self.name, {**self.card, "calibration": {}}, self.function, self.runtime,
+                          self.best_batch).probabilities(pictures, max_batch)
 
 
 def wrap_model(model, name: str, card: dict | None = None) -> Classifier:
@@ -72,6 +87,12 @@ def load_classifier(name: str, model_dir: Path = MODEL_DIR, runtime: str = "auto
     file when it is current, or makes it from the .h5 (checked against Keras); one that
     cannot give Keras' answers is passed over with a warning. A named runtime insists.
     """
+    net, chosen, card = load_runner(name, model_dir, runtime, log)
+    return warm(Classifier(name=name, card=card, function=net, runtime=chosen.name, best_batch=chosen.best_batch))
+
+
+def load_runner(name: str, model_dir: Path = MODEL_DIR, runtime: str = "auto", log=None):
+    """Return (a ready net, the runtime that runs it, the card) for ``model/mnist_<name>.h5``."""
     choices = candidates(runtime)
     path = model_path(name, model_dir)
     if not path.exists():
@@ -94,8 +115,7 @@ def load_classifier(name: str, model_dir: Path = MODEL_DIR, runtime: str = "auto
                     raise
                 (log or _warn)(f"{path.name}: serving with {choices[index + 1].title} ({error})")
                 continue
-        return warm(Classifier(name=name, card=card, function=net, runtime=choice.name,
-                               best_batch=choice.best_batch))
+        return net, choice, card
     raise AssertionError("unreachable: the last runtime either serves or raises")
 
 
@@ -107,7 +127,7 @@ def _warn(message: str) -> None:
 
 def available_models(model_dir: Path = MODEL_DIR) -> list[str]:
     """Return the names of the models present in ``model_dir``, most accurate first."""
-    present = [name for name in MODEL_NAMES if model_path(name, model_dir).exists()]
+    present = [name for name in DIGIT_MODEL_NAMES if model_path(name, model_dir).exists()]
 
     def accuracy(name: str) -> float:
         card_file = card_path(name, model_dir)
@@ -116,4 +136,37 @@ def available_models(model_dir: Path = MODEL_DIR) -> list[str]:
         except (OSError, ValueError):
             return 0.0
 
-    return sorted(present, key=lambda name: (-accuracy(name), MODEL_NAMES.index(name)))
+    return sorted(present, key=lambda name: (-accuracy(name), DIGIT_MODEL_NAMES.index(name)))
+
+
+@dataclass
+class SequenceReader:
+    """The sequence reader ready to answer: strips of any width in, the digits of each out."""
+
+    card: dict
+    function: object = field(repr=False)  # (n, 28, width, 1) float32 -> (n, frames, 11)
+    runtime: str = "onnx"
+    most_per_call: int = 16
+
+    def read(self, strips: list[np.ndarray]) -> list[list[DecodedDigit]]:
+        """Return the digits read in each uint8 strip (28, width), calling the model on strips of like width."""
+        order = np.argsort([strip.shape[1] for strip in strips], kind="stable")
+        read: list = [None] * len(strips)
+        for start in range(0, len(order), self.most_per_call):
+            chosen = order[start:start + self.most_per_call]
+            batch = np.zeros((len(chosen), IMAGE_SIDE, max(strips[i].shape[1] for i in chosen), 1), np.float32)
+            for row, index in enumerate(chosen):
+                batch[row, :, :strips[index].shape[1], 0] = strips[index] / 255.0
+            for index, frames in zip(chosen, np.asarray(self.function(batch)), strict=True):
+                read[index] = greedy_decode(frames)
+        return read
+
+
+def load_sequence_reader(model_dir: Path = MODEL_DIR, runtime: str = "auto", log=None) -> SequenceReader | None:
+    """Load the sequence reader (model/mnist_sequence.h5) if it was trained, else return None."""
+    if not model_path(SEQUENCE_MODEL, model_dir).exists():
+        return None
+    net, chosen, card = load_runner(SEQUENCE_MODEL, model_dir, runtime, log)
+    reader = SequenceReader(card=card, function=net, runtime=chosen.name)
+    reader.read([np.zeros((IMAGE_SIDE, width), np.uint8) for width in (32, 64, 128)])  # warm
+    return reader

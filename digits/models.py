@@ -66,3 +66,29 @@ def build_cnn_small(dropout: float = 0.25):
     model.add(layers.Dropout(dropout))
     model.add(layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"))
     return model
+
+
+def build_sequence_reader(dropout: float = 0.25):
+    """Return the sequence reader: strips 28 high and any width -> per 4 columns, 11 probabilities (CTC).
+
+    Convolutions only (no recurrence), so it exports to ONNX and runs on strips of any width;
+    each output frame sees about 50 strip columns, two digits' width. Class 0 is CTC's blank,
+    class d + 1 the digit d. Uncompiled.
+    """
+    keras = import_keras()
+    layers = keras.layers
+    strip = keras.Input(shape=(IMAGE_SIDE, None, 1), name="strip")
+    features = strip
+    for filters, pool in ((32, True), (64, True), (96, False), (96, False)):
+        features = layers.Conv2D(filters, 3, padding="same", use_bias=False)(features)
+        features = layers.Activation("relu")(layers.BatchNormalization()(features))
+        if pool:
+            features = layers.MaxPooling2D((2, 2))(features)
+    # 7 rows left: one convolution as tall as the strip leaves one row of frames.
+    features = layers.Conv2D(128, (7, 1), use_bias=False)(features)
+    features = layers.Dropout(dropout)(layers.Activation("relu")(layers.BatchNormalization()(features)))
+    for _ in range(2):
+        features = layers.Conv2D(128, (1, 5), padding="same", use_bias=False)(features)
+        features = layers.Activation("relu")(layers.BatchNormalization()(features))
+    frames = layers.Conv2D(NUM_CLASSES + 1, (1, 1), activation="softmax")(features)
+    return keras.Model(strip, layers.Reshape((-1, NUM_CLASSES + 1), name="frames")(frames), name="mnist_sequence")

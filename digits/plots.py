@@ -98,6 +98,31 @@ def plot_misses(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarra
     return _save(figure, path)
 
 
+def plot_reliability(before: list[dict], after: list[dict], title: str, path: Path,
+                     ece: tuple[float, float]) -> Path:
+    """Write a reliability diagram: per confidence bin, how often the model was right, before and after calibration."""
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.6), dpi=110, sharey=True)
+    for panel, table, name, error in ((axes[0], before, "as trained", ece[0]), (axes[1], after, "calibrated", ece[1])):
+        panel.plot([0, 100], [0, 100], "--", color="#888", label="confidence = accuracy")
+        lows = [100 * row["low"] for row in table]
+        widths = [100 * (row["high"] - row["low"]) for row in table]
+        panel.bar(lows, [100 * row["accuracy"] for row in table], width=widths, align="edge", color="#b9c6e6",
+                  edgecolor="#2357d9", label="accuracy in the bin")
+        # A red mark above its bar: the model was surer than right; below: less sure than right.
+        panel.plot([low + width / 2 for low, width in zip(lows, widths, strict=True)],
+                   [100 * row["confidence"] for row in table], "_", markersize=14, markeredgewidth=2.5,
+                   color="#d62728", label="mean confidence in the bin")
+        for row, low, width in zip(table, lows, widths, strict=True):
+            panel.text(low + width / 2, 2, str(row["count"]), ha="center", fontsize=6, rotation=90, color="#333")
+        panel.set(title=f"{name}: expected calibration error {100 * error:.2f}%", xlabel="confidence (%)",
+                  xlim=(0, 100), ylim=(0, 101))
+        panel.grid(alpha=0.3)
+    axes[0].set_ylabel("accuracy (%)")
+    axes[1].legend(loc="upper left", fontsize=8)
+    figure.suptitle(f"{title}: reliability on the test set (counts per bin at the bottom)", fontsize=12)
+    return _save(figure, path)
+
+
 def write_all(name: str, history, results: dict, test_data, probabilities: np.ndarray,
               out_dir: Path, finish_from: int | None = None) -> list[Path]:
     """Write the three plots of a run under ``out_dir`` and return their paths."""

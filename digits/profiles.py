@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from digits.augment import AugmentSettings
-from digits.models import build_cnn, build_cnn_small, build_dense
+from digits.models import build_cnn, build_cnn_small, build_dense, build_sequence_reader
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Recipe:
     augment: AugmentSettings | None = field(default_factory=AugmentSettings)
     label_smoothing: float = 0.0
     finish: Finish | None = None
+    examples: int = 0  # synthetic training examples drawn for tasks that make their own (sequence)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class ModelProfile:
     summary: str
     build: Callable[[], object]  # returns the uncompiled Keras model
     recipe: Recipe
+    task: str = "digits"  # "digits": one digit per 28x28 picture; "sequence": the digits of a strip (CTC)
 
 
 _ALL = (
@@ -68,10 +70,16 @@ _ALL = (
                  Recipe(epochs=15, batch_size=128, learning_rate=1e-3, patience=6,
                         augment=AugmentSettings(rotation_degrees=8, shift_pixels=2, scale_range=(0.92, 1.08),
                                                 shear=0.1))),
+    # Reads marks where digits touch: 120,000 strips of training digits, drawn once (6 minutes).
+    ModelProfile("sequence", "the sequence reader for touching digits", build_sequence_reader,
+                 Recipe(epochs=10, batch_size=64, learning_rate=2e-3, patience=None, augment=None,
+                        examples=120_000), task="sequence"),
 )
 # In the server's order of preference among models of equal accuracy: most accurate kind first.
 PROFILES: dict[str, ModelProfile] = {profile.name: profile for profile in _ALL}
 MODEL_NAMES = tuple(PROFILES)
+DIGIT_MODEL_NAMES = tuple(name for name, profile in PROFILES.items() if profile.task == "digits")
+SEQUENCE_MODEL = "sequence"  # the one model of the sequence task, loaded beside the digit models
 DEFAULT_TRAINING_MODEL = "dense"  # what `python trainer.py` trains: the quickest to a good model
 
 

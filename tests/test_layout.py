@@ -1,84 +1,72 @@
-"""The house rules of the code's layout: small modules and functions, no import cycles, tests apart."""
+"""The page's layout: numbers split by the writing's own scale, two lines never merged, bounded work."""
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
+import time
 
+import cv2
+import numpy as np
 import pytest
 
-from digits.config import PROJECT_ROOT
-
-PACKAGE = PROJECT_ROOT / "digits"
-MAX_MODULE_LINES = 350
-MAX_FUNCTION_LINES = 60
-
-
-def modules() -> dict[str, Path]:
-    """Return {dotted module name: path} for every module of the package."""
-    found = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        parts = list(path.relative_to(PROJECT_ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        found[".".join(parts)] = path
-    return found
+from digits.errors import PictureError
+from digits.preprocess import extract_page, lay_out
+from digits.preprocess.layout import split_numbers
+from digits.preprocess.segment import Box, Group
+from digits.reading import read_picture
+from digits.web.state import service_of
+from tests.helpers import png_bytes
 
 
-def imported_modules(path: Path, known: dict[str, Path]) -> set[str]:
-    """Return the package's modules that ``path`` imports by name, anywhere in it."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return {name for name in names if name in known}
+def marks_at(lefts: list[int], width: int, height: int) -> list[Group]:
+    return [Group(Box(x, 0, width, height), width * height, (index,)) for index, x in enumerate(lefts)]
 
 
-@pytest.mark.parametrize("name, path", sorted(modules().items()))
-def test_modules_and_functions_stay_small(name, path):
-    source = path.read_text()
-    assert len(source.splitlines()) <= MAX_MODULE_LINES, f"{name} has grown past {MAX_MODULE_LINES} lines"
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            length = node.end_lineno - node.lineno + 1
-            assert length <= MAX_FUNCTION_LINES, f"{name}.{node.name} is {length} lines long"
+@pytest.mark.parametrize("scale", [1, 3])
+def test_numbers_are_split_where_the_gap_is_wide_for_the_writing(scale):
+    # Digits 20 wide and 30 tall, 6 apart within a number and 40 apart between numbers.
+    lefts = [0, 26, 52, 112, 138, 218]
+    numbers = split_numbers(marks_at([x * scale for x in lefts], 20 * scale, 30 * scale), 30 * scale)
+    assert [[mark.box.x // scale for mark in number] for number in numbers] == [[0, 26, 52], [112, 138], [218]]
 
 
-def test_no_import_cycles_among_the_package_modules():
-    known = modules()
-    graph = {name: imported_modules(path, known) - {name} for name, path in known.items()}
-    # A package's __init__ importing its own submodules is how a package shows its parts, not a cycle.
-    graph = {name: {other for other in edges if not name or not other.startswith(name + ".")}
-             for name, edges in graph.items()}
-    state: dict[str, str] = {}
-
-    def visit(name: str, trail: list[str]) -> None:
-        state[name] = "open"
-        for other in sorted(graph[name]):
-            assert state.get(other) != "open", "import cycle: " + " -> ".join([*trail, name, other])
-            if other not in state:
-                visit(other, [*trail, name])
-        state[name] = "done"
-
-    for name in sorted(graph):
-        if name not in state:
-            visit(name, [])
+def test_evenly_spaced_digits_stay_one_number():
+    numbers = split_numbers(marks_at([0, 30, 60, 90], 20, 30), 30)
+    assert len(numbers) == 1
 
 
-def test_tests_import_the_package_not_other_tests_or_benchmarks():
-    allowed = {"tests.helpers"}
-    for path in sorted((PROJECT_ROOT / "tests").glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            for name in names:
-                assert not name.startswith("bench"), f"{path.name} imports {name}"
-                assert not name.startswith("tests") or name in allowed, f"{path.name} imports {name}"
+def test_two_lines_of_digits_are_read_as_two_lines_never_one_digit_over_another(shipped_app, mnist_test):
+    # The issue's "721 / 041": MNIST test digits, the 7 right above the 0.
+    digits = mnist_test.images.reshape(-1, 28, 28)
+    index = {digit: int(np.flatnonzero(mnist_test.labels == digit)[0]) for digit in range(10)}
+    page = np.zeros((100, 120), np.uint8)
+    for row, text in enumerate(("721", "041")):
+        for column, character in enumerate(text):
+            page[8 + 44 * row:36 + 44 * row, 10 + 32 * column:38 + 32 * column] = digits[index[int(character)]]
+    service = service_of(shipped_app)
+    reading = read_picture(png_bytes(255 - page), service.default_classifier)
+    assert reading.text == "721\n041" and reading.number == "721041"
 
 
-def test_benchmarks_do_not_edit_the_import_path():
-    for path in sorted((PROJECT_ROOT / "bench").glob("*.py")):
-        assert "sys.path" not in path.read_text(), f"{path.name} edits sys.path; the package is installed"
+def test_the_lines_and_numbers_of_a_page_come_back_with_their_boxes():
+    page = np.zeros((300, 500), np.uint8)
+    for top, lefts in ((30, (40, 80, 250, 290)), (170, (40, 80, 120))):
+        for x in lefts:
+            cv2.line(page, (x, top), (x + 6, top + 80), 255, 10)
+    lines = lay_out(page)
+    assert [[len(number.parts) for number in line.numbers] for line in lines] == [[2, 2], [3]]
+    (first, second) = extract_page(png_bytes(255 - page))
+    assert first.box[1] + first.box[3] < second.box[1]
+
+
+def test_a_picture_of_hundreds_of_close_marks_is_refused_within_a_second():
+    # The audit's picture: a bar at x=5..7 and 480 dashes, 50 pixels tall, at y = 100 + (x mod 3) * 55.
+    page = np.full((480, 640), 255, np.uint8)
+    page[:, 5:8] = 0
+    for x in range(20, 500):
+        top = 100 + (x % 3) * 55
+        page[top:top + 50, x] = 0
+    started = time.perf_counter()
+    with pytest.raises(PictureError, match="too many marks") as raised:
+        extract_page(png_bytes(page))
+    assert raised.value.status == 422
+    assert time.perf_counter() - started < 1.0

@@ -9,6 +9,7 @@ import pytest
 from digits.preprocess import (
     PictureError,
     extract_digits,
+    extract_page,
 )
 from digits.web.state import service_of
 from tests.helpers import png_bytes, stroke_digit
@@ -75,11 +76,13 @@ def four_in_two_strokes() -> np.ndarray:
 
 
 def test_a_digit_in_two_pieces_gets_a_joined_alternative_framed_as_one_digit(shipped_app):
-    crops = extract_digits(png_bytes(four_in_two_strokes()))
-    assert len(crops) == 2 and crops[0].joined_with_next is not None and crops[1].joined_with_next is None
-    joined = crops[0].joined_with_next
+    (line,) = extract_page(png_bytes(four_in_two_strokes()))
+    (number,) = line.numbers
+    assert number.part_count == 2
+    alone = [c.crop for c in number.candidates if c.first == c.last]
+    (joined,) = [c.crop for c in number.candidates if (c.first, c.last) == (0, 1)]
     x, y, w, h = joined.box
-    assert x == crops[0].box[0] and x + w == crops[1].box[0] + crops[1].box[2]  # spans both pieces
+    assert x == alone[0].box[0] and x + w == alone[1].box[0] + alone[1].box[2]  # spans both pieces
     classifier = service_of(shipped_app).default_classifier
     assert int(classifier.probabilities(joined.pixels[None]).argmax()) == 4
 
@@ -88,5 +91,5 @@ def test_digits_written_apart_get_no_joined_alternative():
     page = np.full((200, 400), 255, np.uint8)
     for x in (80, 200, 320):
         cv2.line(page, (x, 40), (x - 5, 160), 0, 12, cv2.LINE_AA)
-    crops = extract_digits(png_bytes(page))
-    assert len(crops) == 3 and all(crop.joined_with_next is None for crop in crops)
+    candidates = [c for line in extract_page(png_bytes(page)) for n in line.numbers for c in n.candidates]
+    assert len(candidates) == 3 and all(c.first == c.last for c in candidates)

@@ -9,16 +9,19 @@ import pytest
 from digits.cli import predict, serve, train
 from digits.config import card_path, model_path
 from digits.inference import available_models
-from digits.profiles import MODEL_NAMES, PROFILES, profile_named
+from digits.profiles import DIGIT_MODEL_NAMES, MODEL_NAMES, PROFILES, SEQUENCE_MODEL, profile_named
 
 
 def choices_of(parser, option: str) -> list[str]:
     return next(list(action.choices) for action in parser._actions if option in action.option_strings)
 
 
-@pytest.mark.parametrize("cli", [train, serve, predict])
-def test_every_command_offers_exactly_the_registered_models(cli):
-    assert choices_of(cli.build_parser(), "--model") == list(MODEL_NAMES)
+def test_the_trainer_offers_every_registered_model_and_the_readers_every_digit_model():
+    assert choices_of(train.build_parser(), "--model") == list(MODEL_NAMES)
+    for cli in (serve, predict):
+        assert choices_of(cli.build_parser(), "--model") == list(DIGIT_MODEL_NAMES)
+    assert set(MODEL_NAMES) == set(DIGIT_MODEL_NAMES) | {SEQUENCE_MODEL}
+    assert PROFILES[SEQUENCE_MODEL].task == "sequence"
 
 
 def test_every_profile_has_a_builder_and_a_sensible_recipe():

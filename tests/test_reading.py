@@ -1,16 +1,21 @@
-"""Deciding which marks are one digit: joined alternatives from preprocessing, chosen by confidence."""
+"""Reading a number's marks: the surest path through its candidates, and wide marks read as sequences."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from digits.preprocess import DigitCrop
-from digits.reading import JOIN_PRIOR, choose_readings, classification_inputs
+from digits.ctc import DecodedDigit
+from digits.preprocess import CandidateCrop, DigitCrop, NumberCrops
+from digits.preprocess.framing import StripCrop
+from digits.preprocess.layout import JOIN_PRIOR, Candidate
+from digits.reading import choose_path, read_number
 
 
-def crop(value: int, joined: DigitCrop | None = None) -> DigitCrop:
-    """A stand-in crop whose pixels say which crop it is."""
-    return DigitCrop(pixels=np.full((28, 28), value, np.uint8), box=(value, 0, 1, 1), joined_with_next=joined)
+def candidate(first: int, last: int, value: int | None = None) -> CandidateCrop:
+    """A stand-in candidate whose pixels and box say which marks it covers."""
+    value = value if value is not None else 10 * first + last
+    crop = DigitCrop(pixels=np.full((28, 28), value, np.uint8), box=(value, 0, 1, 1))
+    return CandidateCrop(Candidate(first, last, joins_marks=last > first), crop)
 
 
 def sure(digit: int, confidence: float) -> np.ndarray:
@@ -19,43 +24,63 @@ def sure(digit: int, confidence: float) -> np.ndarray:
     return row
 
 
-def test_classification_inputs_list_the_crops_then_their_joined_alternatives():
-    crops = [crop(1, joined=crop(12)), crop(2), crop(3)]
-    assert [int(picture[0, 0]) for picture in classification_inputs(crops)] == [1, 2, 3, 12]
+def number(candidates: list[CandidateCrop], parts: int, strips: list[StripCrop] = ()) -> NumberCrops:
+    return NumberCrops(box=(0, 0, 10, 10), part_count=parts, candidates=candidates, strips=list(strips))
+
+
+def read_digits(path) -> list[int]:
+    return [int(row.argmax()) for _, row in path]
 
 
 def test_marks_read_apart_when_each_is_sure():
-    crops = [crop(1, joined=crop(12)), crop(2)]
-    rows = np.stack([sure(1, 0.96), sure(0, 0.96), sure(0, 0.97)])  # "10", or "0" if joined
-    chosen = choose_readings(crops, rows)
-    assert [int(row.argmax()) for _, row in chosen] == [1, 0]
-    assert [reading_crop.box[0] for reading_crop, _ in chosen] == [1, 2]
+    crops = number([candidate(0, 0), candidate(1, 1), candidate(0, 1)], 2)
+    path = choose_path(crops, [sure(1, 0.96), sure(0, 0.96), sure(0, 0.97)])  # "10", or "0" if joined
+    assert read_digits(path) == [1, 0]
+    assert [chosen.crop.box[0] for chosen, _ in path] == [0, 11]
 
 
 def test_marks_read_as_one_digit_when_that_is_much_surer():
-    crops = [crop(1, joined=crop(12)), crop(2), crop(3)]
-    rows = np.stack([sure(6, 0.35), sure(1, 0.9), sure(7, 0.95), sure(4, 0.95)])
-    chosen = choose_readings(crops, rows)
-    assert [int(row.argmax()) for _, row in chosen] == [4, 7]
-    assert chosen[0][0].box[0] == 12  # the joined crop, with its own box
+    crops = number([candidate(0, 0), candidate(1, 1), candidate(2, 2), candidate(0, 1)], 3)
+    path = choose_path(crops, [sure(6, 0.35), sure(1, 0.9), sure(7, 0.95), sure(4, 0.95)])
+    assert read_digits(path) == [4, 7]
+    assert path[0][0].crop.box[0] == 1  # the joined crop, with its own box
 
 
 def test_the_join_prior_is_what_tips_the_balance():
-    crops = [crop(1, joined=crop(12)), crop(2)]
+    crops = number([candidate(0, 0), candidate(1, 1), candidate(0, 1)], 2)
     apart = 0.6 * 0.6
     assert 1.01 * apart / JOIN_PRIOR < 1  # both checks below need a possible confidence
     for joined_confidence, readings in ((0.99 * apart / JOIN_PRIOR, 2), (1.01 * apart / JOIN_PRIOR, 1)):
-        rows = np.stack([sure(3, 0.6), sure(5, 0.6), sure(8, joined_confidence)])
-        assert len(choose_readings(crops, rows)) == readings
+        assert len(choose_path(crops, [sure(3, 0.6), sure(5, 0.6), sure(8, joined_confidence)])) == readings
 
 
-def test_a_joined_alternative_on_the_last_crop_is_ignored():
-    crops = [crop(1), crop(2, joined=crop(23))]
-    rows = np.stack([sure(1, 0.9), sure(2, 0.3), sure(8, 0.99)])
-    assert [int(row.argmax()) for _, row in choose_readings(crops, rows)] == [1, 2]
+def test_without_alternatives_every_mark_is_read():
+    crops = number([candidate(0, 0), candidate(1, 1), candidate(2, 2)], 3)
+    assert read_digits(choose_path(crops, [sure(1, 0.5), sure(2, 0.4), sure(3, 0.3)])) == [1, 2, 3]
 
 
-def test_without_alternatives_every_crop_is_read():
-    crops = [crop(1), crop(2), crop(3)]
-    rows = np.stack([sure(1, 0.5), sure(2, 0.4), sure(3, 0.3)])
-    assert [int(row.argmax()) for _, row in choose_readings(crops, rows)] == [1, 2, 3]
+def decoded(digit: int, first: int, last: int) -> DecodedDigit:
+    return DecodedDigit(digit, np.eye(10)[digit] * 0.9 + 0.01, first, last)
+
+
+def strip_of_part(part: int) -> StripCrop:
+    return StripCrop(part=part, pixels=np.zeros((28, 64), np.uint8), box=(100, 20, 60, 40),
+                     columns_per_pixel=1.0, left=4.0)
+
+
+def test_a_wide_mark_the_sequence_reader_reads_as_several_digits_becomes_those_digits():
+    strip = strip_of_part(1)
+    crops = number([candidate(0, 0), candidate(1, 1)], 2, [strip])
+    digits = read_number(crops, [sure(7, 0.9), sure(8, 0.6)], {id(strip): [decoded(4, 2, 4), decoded(2, 9, 11)]})
+    assert [digit.digit for digit in digits] == [7, 4, 2]
+    four, two = digits[1:]
+    assert four.box[0] == 100 and two.box[0] + two.box[2] == 160  # they share the mark's width
+    assert four.box[0] + four.box[2] == two.box[0] and four.box[1:4:2] == (20, 40)
+    assert four.pixels.shape == (28, 28) and abs(four.confidence - 0.91) < 1e-6
+
+
+def test_a_wide_mark_read_as_one_digit_keeps_the_classifier_reading():
+    strip = strip_of_part(0)
+    crops = number([candidate(0, 0)], 1, [strip])
+    digits = read_number(crops, [sure(0, 0.95)], {id(strip): [decoded(0, 3, 9)]})
+    assert [(digit.digit, round(digit.confidence, 2)) for digit in digits] == [(0, 0.95)]

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from digits.preprocess import (
-    DigitRegion,
     PictureError,
     extract_digits,
     find_digit_boxes,
     ink_mask,
     may_be_one_digit,
 )
+from digits.preprocess.segment import Box
 from tests.helpers import png_bytes
 
 
@@ -76,5 +76,4 @@ def test_a_ruled_line_left_under_two_digits_does_not_join_them():
     ((0, 0, 70, 100), (80, 0, 70, 100), False),  # together much wider than tall: two digits
 ])
 def test_may_be_one_digit_needs_close_and_narrow_neighbours(left, right, expected):
-    regions = DigitRegion(box=left, pieces=(1,)), DigitRegion(box=right, pieces=(2,))
-    assert may_be_one_digit(*regions, digit_height=100) is expected
+    assert may_be_one_digit(Box(*left), Box(*right), digit_height=100) is expected

@@ -47,14 +47,18 @@ def test_api_answers_the_contract(client):
     response = upload(client, png_bytes(stroke_digit()))
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"number", "digits", "model"}
+    assert set(body) == {"number", "text", "digits", "lines", "model"}
     assert body["model"] == "mnist_tiny"
     (digit,) = body["digits"]
     assert set(digit) == {"digit", "confidence", "probabilities", "box"}
     assert len(digit["probabilities"]) == 10
     assert abs(sum(digit["probabilities"]) - 1) < 1e-3
     assert digit["confidence"] == max(digit["probabilities"])
-    assert body["number"] == str(digit["digit"])
+    assert body["number"] == body["text"] == str(digit["digit"])
+    (line,) = body["lines"]
+    assert line["text"] == body["text"] and len(line["box"]) == 4
+    (number,) = line["numbers"]
+    assert number["number"] == body["number"] and number["digits"] == [digit] and len(number["box"]) == 4
     x, y, w, h = digit["box"]
     assert 70 <= x <= 90 and 45 <= y <= 65 and 120 <= w <= 140 and 170 <= h <= 195
 
@@ -208,3 +212,17 @@ def test_the_most_accurate_shipped_model_serves_by_default(shipped_app):
     accuracies = {name: json.loads(card_path(name).read_text())["test_accuracy"]
                   for name in service_of(shipped_app).classifiers}
     assert service_of(shipped_app).default_model == max(accuracies, key=accuracies.get)
+
+
+def test_a_page_of_several_lines_and_numbers_is_shown_line_by_line_with_boxes(client):
+    page = np.full((300, 520), 255, np.uint8)
+    for top, lefts in ((30, (40, 90, 300, 350)), (170, (40, 90, 140))):
+        for x in lefts:
+            cv2.line(page, (x, top), (x + 6, top + 80), 0, 10)
+    body = upload(client, png_bytes(page)).get_json()
+    assert [[len(number["digits"]) for number in line["numbers"]] for line in body["lines"]] == [[2, 2], [3]]
+    assert body["text"].count("\n") == 1 and body["text"].split("\n")[0].count(" ") == 1
+    assert len(body["number"]) == len(body["digits"]) == 7
+    html = upload(client, png_bytes(page), path="/predict").get_data(as_text=True)
+    assert 'id="text"' in html and html.count('class="line"') == 2
+    assert html.count('class="number-box"') == 3 and html.count('class="box') == 7

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from digits.errors import PictureError
-from digits.profiles import MODEL_NAMES
+from digits.profiles import DIGIT_MODEL_NAMES
 from digits.reading import prepare, read_prepared
 from digits.runtimes import RUNTIME_CHOICES
 
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="classify a Kaggle Digit Recognizer test.csv and write a submission")
     parser.add_argument("--output", type=Path, default=Path("submission.csv"),
                         help="where --kaggle writes ImageId,Label (default submission.csv)")
-    parser.add_argument("--model", choices=MODEL_NAMES, help="model (default: the most accurate one)")
+    parser.add_argument("--model", choices=DIGIT_MODEL_NAMES, help="model (default: the most accurate one)")
     parser.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto",
                         help="what runs the model (default auto: ONNX Runtime when it gives Keras' answers)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -85,7 +85,7 @@ def read_chunk(paths: list[Path]) -> list:
     return [read_one(path) for path in paths]
 
 
-def classify_files(files: list[Path], classifier, show_progress: bool):
+def classify_files(files: list[Path], classifier, show_progress: bool, sequence_reader=None):
     """Yield (path, Reading or None, error) for each file, classifying each chunk in one batch.
 
     One thread reads the next chunk of files while the model works on this one (the model
@@ -100,7 +100,7 @@ def classify_files(files: list[Path], classifier, show_progress: bool):
             if index + 1 < len(chunks):
                 upcoming = reader.submit(read_chunk, chunks[index + 1])
             readable = [picture for picture, _error in prepared if picture is not None]
-            readings = iter(read_prepared(readable, classifier, max_batch=BATCH))
+            readings = iter(read_prepared(readable, classifier, sequence_reader, max_batch=BATCH))
             for path, (picture, error) in zip(chunk, prepared, strict=True):
                 yield path, (next(readings) if picture is not None else None), error
             progress.advance(len(chunk))
@@ -135,12 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"predict.py: error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     from digits.data import CSVFormatError
-    from digits.inference import available_models, load_classifier
+    from digits.inference import available_models, load_classifier, load_sequence_reader
 
     names = available_models()
     name = args.model or (names[0] if names else "dense")
     try:
         classifier = load_classifier(name, runtime=args.runtime)
+        sequence_reader = None if args.kaggle else load_sequence_reader(runtime=args.runtime)
     except (FileNotFoundError, RuntimeError) as error:
         print(f"predict.py: error: {error}", file=sys.stderr)
         return 2
@@ -153,19 +154,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {count} predictions by {classifier.card.get('name', name)} to {args.output}")
         return 0
     files = find_pictures(args.paths)
-    writer = csv.writer(sys.stdout) if args.csv else None
+    failures = write_readings(classify_files(files, classifier, not args.quiet, sequence_reader), args.csv)
+    if failures:
+        print(f"predict.py: {failures} of {len(files)} pictures could not be read", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def write_readings(readings, as_csv: bool) -> int:
+    """Print each file's reading: ``file,number,confidence`` lines, or CSV with the text; return the failures.
+
+    The CSV's ``text`` column holds the numbers separated by spaces and the lines by newlines,
+    quoted as CSV quotes them.
+    """
+    writer = csv.writer(sys.stdout) if as_csv else None
     if writer:
-        writer.writerow(["file", "number", "confidence", "error"])
+        writer.writerow(["file", "number", "text", "confidence", "error"])
     failures = 0
-    for path, reading, error in classify_files(files, classifier, not args.quiet):
+    for path, reading, error in readings:
         failures += error is not None
         if writer:
-            writer.writerow([str(path), reading.number if reading else "",
+            writer.writerow([str(path), reading.number if reading else "", reading.text if reading else "",
                              f"{reading.confidence:.4f}" if reading else "", error or ""])
         elif error:
             print(f"{path},,  ({error})")
         else:
             print(f"{path},{reading.number},{reading.confidence:.4f}")
-    if failures:
-        print(f"predict.py: {failures} of {len(files)} pictures could not be read", file=sys.stderr)
-    return 1 if failures else 0
+    return failures

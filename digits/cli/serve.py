@@ -9,7 +9,7 @@ import sys
 import time
 
 from digits.config import DEFAULT_HOST, DEFAULT_PORT, MAX_UPLOAD_BYTES
-from digits.profiles import MODEL_NAMES
+from digits.profiles import DIGIT_MODEL_NAMES
 from digits.runtimes import RUNTIME_CHOICES
 
 # Waitress keeps request bodies up to this size in memory (uploads never touch the disk) and
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)),
                         help=f"port (default $PORT or {DEFAULT_PORT})")
-    parser.add_argument("--model", choices=MODEL_NAMES,
+    parser.add_argument("--model", choices=DIGIT_MODEL_NAMES,
                         help="default model (default: the most accurate one in model/)")
     parser.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto",
                         help="what runs the model: auto (ONNX Runtime when it gives Keras' answers, "

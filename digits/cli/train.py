@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fresh", action="store_true",
                         help="ignore the checkpoint of an interrupted run and start over")
     parser.add_argument("--no-plots", action="store_true", help="skip writing the plots")
+    parser.add_argument("--examples", type=_positive,
+                        help="synthetic training examples, for models that draw their own (sequence)")
+    parser.add_argument("--calibrate-only", action="store_true",
+                        help="do not train: fit the trained model's calibration again on its validation digits")
     parser.add_argument("--export-only", action="store_true",
                         help="do not train: make the trained model's serving files again from its .h5 "
                              "(after upgrading ONNX Runtime, say), checked on the whole test set")
@@ -55,13 +59,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.train_csv == TRAIN_CSV or args.test_csv == TEST_CSV:
             ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=_log)
         from digits.training import TrainingConfig, train
-        from digits.training.run import export_trained
+        from digits.training.run import calibrate_trained, export_trained
 
         config = TrainingConfig(model_name=args.model, train_csv=args.train_csv, test_csv=args.test_csv,
                                 out_dir=args.out, epochs=args.epochs, batch_size=args.batch_size,
                                 seed=args.seed, train_limit=args.limit, resume=not args.fresh,
-                                plots=not args.no_plots)
-        card = (export_trained if args.export_only else train)(config, log=_log)
+                                plots=not args.no_plots, examples=args.examples)
+        step = export_trained if args.export_only else calibrate_trained if args.calibrate_only else train
+        card = step(config, log=_log)
     except (CSVFormatError, DataError, ValueError) as error:
         print(f"trainer.py: error: {error}", file=sys.stderr)
         return 2

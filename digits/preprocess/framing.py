@@ -1,8 +1,8 @@
-"""Stage 5, framing: each digit's ink -> stroke evened -> 20x20 box -> 28x28 by centre of mass, as MNIST."""
+"""Stage 5, framing: each candidate digit's ink -> stroke evened -> 20x20 box -> 28x28 by centre of mass, as MNIST."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -10,7 +10,9 @@ import numpy as np
 from digits.config import IMAGE_SIDE, INK_BOX_SIDE
 from digits.errors import PictureError
 from digits.preprocess.ink import ink_is_dark
-from digits.preprocess.segment import DigitRegion, box_union, may_be_one_digit
+from digits.preprocess.layout import Candidate, LineLayout, NumberLayout, Part
+from digits.preprocess.segment import Box, box_union
+from digits.preprocess.strips import frame_strip
 from digits.preprocess.strokes import even_stroke
 
 
@@ -20,46 +22,124 @@ class DigitCrop:
 
     pixels: np.ndarray  # uint8 (28, 28), ink bright on black
     box: tuple[int, int, int, int]  # x, y, width, height in the uploaded picture
-    # This piece and the next one framed as one digit, where they may be the parts of one (a 4
-    # written in two strokes, a faint 0 broken in two): the reader keeps whichever reads surer.
-    joined_with_next: DigitCrop | None = None
 
 
-def frame_digits(regions: list[DigitRegion], labels: np.ndarray, ink: np.ndarray,
-                 scale: tuple[float, float]) -> list[DigitCrop]:
-    """Frame every region as a model input, with a joined alternative where two may be one digit.
+@dataclass(frozen=True)
+class CandidateCrop:
+    """A run of a number's parts (see digits.preprocess.layout.Candidate) framed as one digit."""
+
+    candidate: Candidate
+    crop: DigitCrop
+
+    @property
+    def first(self) -> int:
+        """Return the run's first part."""
+        return self.candidate.first
+
+    @property
+    def last(self) -> int:
+        """Return the run's last part."""
+        return self.candidate.last
+
+
+@dataclass(frozen=True)
+class StripCrop:
+    """A mark that may hold several touching digits, framed as a strip for the sequence reader."""
+
+    part: int  # which part of its number
+    pixels: np.ndarray  # uint8 (28, width)
+    box: tuple[int, int, int, int]  # the mark's box in the uploaded picture
+    columns_per_pixel: float  # strip columns per pixel of the uploaded picture
+    left: float  # the strip column of the box's left edge
+
+    def picture_columns(self, first_column: float, last_column: float) -> tuple[int, int]:
+        """Return the picture's columns (left, right) that strip columns first..last show."""
+        x = self.box[0]
+        left = x + (first_column - self.left) / self.columns_per_pixel
+        right = x + (last_column - self.left) / self.columns_per_pixel
+        return (int(round(max(left, x))), int(round(min(right, x + self.box[2]))))
+
+
+@dataclass(frozen=True)
+class NumberCrops:
+    """One number: how many parts it has, every candidate digit framed, strips of wide marks; its box."""
+
+    box: tuple[int, int, int, int]
+    part_count: int
+    candidates: list[CandidateCrop]
+    strips: list[StripCrop] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LineCrops:
+    """One line of writing: its numbers, left to right; its box in the picture."""
+
+    box: tuple[int, int, int, int]
+    numbers: list[NumberCrops]
+
+
+def frame_page(lines: list[LineLayout], ink: np.ndarray, scale: tuple[float, float]) -> list[LineCrops]:
+    """Frame every candidate digit of every number as a 28x28 model input.
 
     ``scale`` (x, y) turns working pixels into the uploaded picture's pixels for the boxes.
     """
-    tallest = max(region.box[3] for region in regions)
-    crops = []
-    for index, region in enumerate(regions):
-        crop = frame_region(region, labels, ink, scale)
-        following = regions[index + 1] if index + 1 < len(regions) else None
-        if following is not None and may_be_one_digit(region, following, tallest):
-            joined = DigitRegion(box=box_union(region.box, following.box),
-                                 pieces=region.pieces + following.pieces)
-            crop = DigitCrop(pixels=crop.pixels, box=crop.box,
-                             joined_with_next=frame_region(joined, labels, ink, scale))
-        crops.append(crop)
-    return crops
+    return [LineCrops(box=_scaled(line.box, scale),
+                      numbers=[frame_number(number, ink, scale) for number in line.numbers])
+            for line in lines]
 
 
-def frame_region(region: DigitRegion, labels: np.ndarray, ink: np.ndarray,
-                 scale: tuple[float, float]) -> DigitCrop:
-    """Cut one digit's own ink out of the ink map and frame it as a 28x28 model input."""
-    x, y, w, h = region.box
-    # Only this digit's own pieces: not specks or a neighbour's stroke inside its box.
-    digit_mask = np.where(np.isin(labels[y:y + h, x:x + w], region.pieces), 255, 0).astype(np.uint8)
-    near = cv2.dilate(digit_mask, np.ones((3, 3), np.uint8)) > 0
+def frame_number(number: NumberLayout, ink: np.ndarray, scale: tuple[float, float]) -> NumberCrops:
+    """Frame each candidate run of a number's parts as one digit."""
+    candidates = [CandidateCrop(candidate, frame_parts(number.parts[candidate.first:candidate.last + 1], ink, scale))
+                  for candidate in number.candidates]
+    strips = [frame_strip_of(index, part, ink, scale) for index, part in enumerate(number.parts) if part.may_be_several]
+    return NumberCrops(box=_scaled(number.box, scale), part_count=len(number.parts), candidates=candidates,
+                       strips=strips)
+
+
+def frame_parts(parts: list[Part], ink: np.ndarray, scale: tuple[float, float]) -> DigitCrop:
+    """Cut the parts' own ink out of the ink map and frame it as one 28x28 model input."""
+    box, digit_ink, digit_mask = _own_ink(parts, ink)
+    digit_ink = even_stroke(digit_ink, digit_mask, box.height)
+    return DigitCrop(pixels=to_mnist_square(digit_ink), box=_scaled(box, scale))
+
+
+def frame_strip_of(index: int, part: Part, ink: np.ndarray, scale: tuple[float, float]) -> StripCrop:
+    """Cut a wide mark's own ink out of the ink map and frame it as a strip for the sequence reader."""
+    box, mark_ink, mark_mask = _own_ink([part], ink)
+    strip = frame_strip(mark_ink, mark_mask, part.digit_height)
+    return StripCrop(part=index, pixels=strip.pixels, box=_scaled(box, scale),
+                     columns_per_pixel=strip.scale / scale[0], left=strip.left)
+
+
+def _own_ink(parts: list[Part], ink: np.ndarray) -> tuple[Box, np.ndarray, np.ndarray]:
+    """Return the box around the parts, their own ink there (soft edges kept) and their mask."""
+    x, y, w, h = box = _around_parts(parts)
+    own_mask = np.zeros((h, w), np.uint8)
+    for part in parts:
+        left, top = part.box.x - x, part.box.y - y
+        region = own_mask[top:top + part.box.height, left:left + part.box.width]
+        np.maximum(region, part.mask, out=region)
+    near = cv2.dilate(own_mask, np.ones((3, 3), np.uint8)) > 0
     # Keep the soft edges of the strokes: ink just next to the mask counts too.
-    digit_ink = np.where(near, ink[y:y + h, x:x + w], 0).astype(np.float32)
-    digit_ink = np.where(digit_mask > 0, np.maximum(digit_ink, 0.5 * digit_ink.max()), digit_ink)
-    digit_ink = even_stroke(digit_ink, digit_mask, h)
+    own_ink = np.where(near, ink[y:y + h, x:x + w], 0).astype(np.float32)
+    own_ink = np.where(own_mask > 0, np.maximum(own_ink, 0.5 * own_ink.max()), own_ink)
+    return box, own_ink, own_mask
+
+
+def _around_parts(parts: list[Part]) -> Box:
+    box = parts[0].box
+    for part in parts[1:]:
+        box = box_union(box, part.box)
+    return Box(*box)
+
+
+def _scaled(box: tuple[int, int, int, int], scale: tuple[float, float]) -> tuple[int, int, int, int]:
+    """Return a working-pixel box in the uploaded picture's pixels."""
+    x, y, w, h = box
     scale_x, scale_y = scale
-    box = (int(round(x * scale_x)), int(round(y * scale_y)),
-           max(1, int(round(w * scale_x))), max(1, int(round(h * scale_y))))
-    return DigitCrop(pixels=to_mnist_square(digit_ink), box=box)
+    return (int(round(x * scale_x)), int(round(y * scale_y)),
+            max(1, int(round(w * scale_x))), max(1, int(round(h * scale_y))))
 
 
 def to_mnist_square(ink: np.ndarray) -> np.ndarray:
@@ -93,13 +173,16 @@ def centre_by_mass(square: np.ndarray) -> np.ndarray:
     return np.round(np.clip(moved, 0, 1) * 255).astype(np.uint8)
 
 
-def already_mnist(grey: np.ndarray) -> DigitCrop:
+def already_mnist(grey: np.ndarray) -> list[LineCrops]:
     """Pass a 28x28 picture through unchanged (only its polarity fixed): it is model-sized already."""
     pixels = grey if not ink_is_dark(grey) else 1.0 - grey
     pixels8 = np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8)
     if pixels8.max() < 50:
         raise PictureError("no digit found", status=422)
-    return DigitCrop(pixels=pixels8, box=(0, 0, IMAGE_SIDE, IMAGE_SIDE))
+    box = (0, 0, IMAGE_SIDE, IMAGE_SIDE)
+    number = NumberCrops(box=box, part_count=1,
+                         candidates=[CandidateCrop(Candidate(0, 0), DigitCrop(pixels8, box))])
+    return [LineCrops(box=box, numbers=[number])]
 
 
 def to_model_input(pictures: np.ndarray) -> np.ndarray:

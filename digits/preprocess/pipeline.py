@@ -16,10 +16,10 @@ import numpy as np
 from digits.config import IMAGE_SIDE
 from digits.errors import PictureError
 from digits.preprocess.decode import WORKING_SIDE, Decoded, decode_picture, rgba_from_array
-from digits.preprocess.framing import DigitCrop, already_mnist, frame_digits
+from digits.preprocess.framing import DigitCrop, LineCrops, already_mnist, frame_page
 from digits.preprocess.ink import InkMasks, ink_map, shrink, threshold_ink, to_grey
+from digits.preprocess.layout import LineLayout, lay_out
 from digits.preprocess.ruled_lines import cut_thin_bridges, remove_ruled_lines
-from digits.preprocess.segment import DigitRegion, find_digit_regions
 
 # Called after each step with the step's name (a profiler times the steps with it).
 StepHook = Callable[[str], None] | None
@@ -36,9 +36,8 @@ class PageWork:
     ink: np.ndarray | None = None
     masks: InkMasks | None = None
     mask: np.ndarray | None = None
-    regions: list[DigitRegion] | None = None
-    labels: np.ndarray | None = None
-    crops: list[DigitCrop] | None = None
+    layout: list[LineLayout] | None = None
+    lines: list[LineCrops] | None = None
 
 
 def _to_working_size(page: PageWork) -> None:
@@ -64,15 +63,15 @@ def _cut_thin_bridges(page: PageWork) -> None:
         page.mask = cut_thin_bridges(page.mask)
 
 
-def _find_digits(page: PageWork) -> None:
-    page.regions, page.labels = find_digit_regions(page.mask)
-    if not page.regions:
+def _lay_out(page: PageWork) -> None:
+    page.layout = lay_out(page.mask)
+    if not page.layout:
         raise PictureError("no digit found", status=422)
 
 
 def _frame_digits(page: PageWork) -> None:
     scale = (page.width / page.working.shape[1], page.height / page.working.shape[0])
-    page.crops = frame_digits(page.regions, page.labels, page.ink, scale)
+    page.lines = frame_page(page.layout, page.ink, scale)
 
 
 # The photo steps, in order. Each is a pure function of the stage modules; these only wire them.
@@ -82,8 +81,8 @@ STEPS: tuple[tuple[str, Callable[[PageWork], None]], ...] = (
     ("threshold: hysteresis over the paper's grain", _threshold),
     ("erase ruled lines", _erase_ruled_lines),
     ("cut thin bridges", _cut_thin_bridges),
-    ("find digits: pieces merged, fragments attached", _find_digits),
-    ("frame each digit as 28x28", _frame_digits),
+    ("lay out: lines, numbers, marks, cuts where digits touch", _lay_out),
+    ("frame each candidate digit as 28x28", _frame_digits),
 )
 
 
@@ -104,28 +103,28 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     return page.mask
 
 
-def extract_digits(data: bytes, on_step: StepHook = None) -> list[DigitCrop]:
-    """Return the digits of an uploaded picture, left to right, as 28x28 inputs with their boxes.
+def extract_page(data: bytes, on_step: StepHook = None) -> list[LineCrops]:
+    """Return the lines of an uploaded picture, top to bottom, with every candidate digit framed.
 
     Raises PictureError for unreadable pictures, and with status 422 when no digit is found.
     """
     decoded = decode_picture(data)
     if on_step is not None:
         on_step("decode")
-    return digits_from_decoded(decoded, on_step)
+    return page_from_decoded(decoded, on_step)
 
 
-def digits_from_decoded(decoded: Decoded, on_step: StepHook = None) -> list[DigitCrop]:
-    """Find and normalise the digits of a decoded picture; boxes in the uploaded picture's pixels."""
+def page_from_decoded(decoded: Decoded, on_step: StepHook = None) -> list[LineCrops]:
+    """Find the lines and candidate digits of a decoded picture; boxes in the uploaded picture's pixels."""
     grey = decoded.grey if decoded.grey is not None else to_grey(decoded.rgba)
     if on_step is not None:
         on_step("grey")
-    return digits_from_grey(grey, decoded.width, decoded.height, on_step)
+    return page_from_grey(grey, decoded.width, decoded.height, on_step)
 
 
-def digits_from_grey(grey: np.ndarray, original_width: int | None = None,
-                     original_height: int | None = None, on_step: StepHook = None) -> list[DigitCrop]:
-    """Find and normalise the digits of a grey picture (floats in [0, 1]).
+def page_from_grey(grey: np.ndarray, original_width: int | None = None, original_height: int | None = None,
+                   on_step: StepHook = None) -> list[LineCrops]:
+    """Find the lines and candidate digits of a grey picture (floats in [0, 1]).
 
     Boxes are given in the original picture's pixels when its size is passed (the grey
     picture may have been shrunk while decoding).
@@ -133,17 +132,34 @@ def digits_from_grey(grey: np.ndarray, original_width: int | None = None,
     original_width = original_width or grey.shape[1]
     original_height = original_height or grey.shape[0]
     if grey.shape == (IMAGE_SIDE, IMAGE_SIDE) and original_width == original_height == IMAGE_SIDE:
-        return [already_mnist(grey)]
+        return already_mnist(grey)
     page = run_steps(PageWork(grey=grey, width=original_width, height=original_height), on_step)
-    return page.crops
+    return page.lines
 
 
-def digits_from_array(array: np.ndarray) -> list[DigitCrop]:
-    """Find and normalise the digits of a picture given as an array (see rgba_from_array)."""
+def page_from_array(array: np.ndarray) -> list[LineCrops]:
+    """Find the lines and candidate digits of a picture given as an array (see rgba_from_array)."""
     rgba = rgba_from_array(array)
     height, width = rgba.shape[:2]
     factor = max(height, width) // WORKING_SIDE
     if factor >= 2:  # bounded work, as for decoded files
         rgba = cv2.resize(rgba, (max(1, width // factor), max(1, height // factor)),
                           interpolation=cv2.INTER_AREA)
-    return digits_from_grey(to_grey(rgba), width, height)
+    return page_from_grey(to_grey(rgba), width, height)
+
+
+def marks_of(lines: list[LineCrops]) -> list[DigitCrop]:
+    """Return each part of each number framed alone, in reading order: the marks as found, before the
+    reader decides which to join or cut."""
+    return [candidate.crop for line in lines for number in line.numbers for candidate in number.candidates
+            if candidate.first == candidate.last]
+
+
+def extract_digits(data: bytes) -> list[DigitCrop]:
+    """Return the marks of an uploaded picture framed as 28x28 inputs, in reading order (see marks_of)."""
+    return marks_of(extract_page(data))
+
+
+def digits_from_array(array: np.ndarray) -> list[DigitCrop]:
+    """Return the marks of a picture given as an array framed as 28x28 inputs (see marks_of)."""
+    return marks_of(page_from_array(array))

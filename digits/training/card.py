@@ -36,13 +36,13 @@ def model_card(run, model, results: dict, serving: dict) -> dict:
         "test_accuracy": round(results["accuracy"], 6),
         "test_errors": results["errors"],
         "test_count": results["count"],
-        "per_class_accuracy": results["per_class_accuracy"],
-        "confusion_matrix": results["confusion_matrix"],
+        # What the task measures besides: per class and the confusion matrix, or per length.
+        **{key: value for key, value in results.items() if key not in ("accuracy", "errors", "count")},
         "data": {
             "train_csv": _csv_record(config.train_csv, run.data.train),
             "test_csv": _csv_record(config.test_csv, run.data.test),
             "validation_rows": int(len(run.data.validation_rows)),
-            "validation_drawn_too": run.data.drawn is not None,
+            **run.data.described,
         },
         "history": {column: [round(float(value), 6) for value in history[column]]
                     for column in HISTORY_COLUMNS if column in history},

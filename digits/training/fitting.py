@@ -5,37 +5,19 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from digits.config import NUM_CLASSES
 from digits.profiles import Recipe
+from digits.training.plan import Fitted
 from digits.training.schedules import finishing_learning_rate
 
 
-@dataclass(frozen=True)
-class Fitted:
-    """What fitting left: the per-epoch history (a DataFrame), its seconds and the resume folder."""
-
-    history: object
-    seconds: float
-    work_dir: Path
-
-
-def compile_model(model, recipe: Recipe) -> None:
-    """Compile ``model`` with Adam at the recipe's rate, its loss (maybe label-smoothed) and accuracy."""
-    from digits.quiet import import_keras
-
-    keras = import_keras()
-    loss = keras.losses.SparseCategoricalCrossentropy()
-    if recipe.label_smoothing:
-        loss = _smoothed_sparse_loss(keras, recipe.label_smoothing)
-    model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=loss, metrics=["accuracy"])
-
-
 def fit(model, feeder, validation, recipe: Recipe, main_epochs: int, work_dir: Path, *,
-        resume: bool, verbose, extra_callbacks: list, log) -> Fitted:
-    """Train ``model`` on the feeder's batches, keep the best epoch on validation, and load its weights."""
+        resume: bool, verbose, extra_callbacks: list, log, first_callbacks: tuple = ()) -> Fitted:
+    """Train ``model`` on the feeder's batches, keep the best epoch on validation, and load its weights.
+
+    ``first_callbacks`` see each epoch's end before the checkpoints do (a task's own measures).
+    """
     from digits.quiet import import_keras
 
     keras = import_keras()
@@ -51,17 +33,18 @@ def fit(model, feeder, validation, recipe: Recipe, main_epochs: int, work_dir: P
     if previous_best is not None:
         log(f"resuming the interrupted run (best validation accuracy so far {previous_best:.4%})")
     callbacks = [
+        *first_callbacks,
         _epoch_sync(keras, feeder),
         keras.callbacks.LearningRateScheduler(finishing_learning_rate(recipe.learning_rate, main_epochs,
                                                                       recipe.finish)),
-        keras.callbacks.ModelCheckpoint(best_weights, monitor="val_accuracy", save_best_only=True,
+        keras.callbacks.ModelCheckpoint(best_weights, monitor="val_accuracy", mode="max", save_best_only=True,
                                         save_weights_only=True, initial_value_threshold=previous_best),
         keras.callbacks.CSVLogger(log_csv, append=True),
         keras.callbacks.BackupAndRestore(work_dir / "backup", delete_checkpoint=True),
         *extra_callbacks,
     ]
     if recipe.patience is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=recipe.patience))
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=recipe.patience))
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
     started = time.perf_counter()
@@ -91,16 +74,3 @@ def _best_so_far(log_csv: Path) -> float | None:
 
     history = pd.read_csv(log_csv)
     return float(history["val_accuracy"].max()) if len(history) else None
-
-
-def _smoothed_sparse_loss(keras, smoothing: float):
-    """Return a sparse-label cross-entropy with label smoothing (Keras has it only for one-hot)."""
-    import tensorflow as tf
-
-    categorical = keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
-
-    def loss(labels, probabilities):
-        one_hot = tf.one_hot(tf.cast(tf.reshape(labels, [-1]), tf.int32), NUM_CLASSES)
-        return categorical(one_hot, probabilities)
-
-    return loss

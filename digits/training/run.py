@@ -1,116 +1,50 @@
 """One training run, top to bottom: prepare the data, build, fit, evaluate, save the model and its card.
 
 Like the keras-io examples, ``train`` reads as the list of its steps; each step is a short
-function below it.
+function below it. What differs between model kinds (the data, the loss, the measure) is the
+profile's task: ``digit_task`` (one digit per picture) or ``sequence_task`` (a strip of digits).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from digits.augment import brush_drawn_versions, make_batch_feeder
-from digits.config import MODEL_DIR, card_path, model_path
+from digits.config import card_path, model_path
 from digits.data import Digits, read_csv
-from digits.preprocess.framing import to_model_input
-from digits.profiles import DEFAULT_TRAINING_MODEL, ModelProfile, profile_named
+from digits.training.calibrating import calibration_record, write_reliability_diagram
 from digits.training.card import model_card, write_card
-from digits.training.evaluation import evaluate, predict_probabilities
-from digits.training.fitting import Fitted, compile_model, fit
+from digits.training.digit_task import DigitTask
+from digits.training.fitting import fit
+from digits.training.plan import Run, TrainingConfig, plan_run
+from digits.training.sequence_task import SequenceTask
 
-VALIDATION_SIZE = 5000
-
-
-@dataclass
-class TrainingConfig:
-    """Everything one training run depends on."""
-
-    model_name: str = DEFAULT_TRAINING_MODEL
-    train_csv: Path = Path("data/mnist_train.csv")
-    test_csv: Path = Path("data/mnist_test.csv")
-    out_dir: Path = MODEL_DIR
-    epochs: int | None = None
-    batch_size: int | None = None
-    seed: int = 42
-    train_limit: int | None = None  # use only the first N training rows (tests, quick looks)
-    test_limit: int | None = None
-    validation_size: int = VALIDATION_SIZE
-    resume: bool = True
-    plots: bool = True
-    verbose: int | str = "auto"
-    extra_callbacks: list = field(default_factory=list)  # benchmarks watch the run through these
-
-
-@dataclass
-class PreparedData:
-    """The data of one run: the CSVs' digits, the validation split, brush-drawn copies, the batches."""
-
-    train: Digits
-    test: Digits
-    train_rows: np.ndarray
-    validation_rows: np.ndarray
-    drawn: np.ndarray | None  # a brush-drawn copy of every training picture, for the finish
-    feeder: object  # the Keras PyDataset of training batches
-    validation: tuple[np.ndarray, np.ndarray]
-
-
-@dataclass
-class Run:
-    """One run as it goes: its settings, then what each step produced."""
-
-    config: TrainingConfig
-    profile: ModelProfile
-    main_epochs: int
-    batch_size: int
-    data: PreparedData | None = None
-    fitted: Fitted | None = None
-
-    @property
-    def epochs(self) -> int:
-        """Return all planned epochs: the main schedule's and the finish's."""
-        finish = self.profile.recipe.finish
-        return self.main_epochs + (finish.epochs if finish else 0)
-
-    @property
-    def model_file(self) -> Path:
-        """Return where the trained .h5 goes."""
-        return model_path(self.config.model_name, self.config.out_dir)
+TASKS = {"digits": DigitTask(), "sequence": SequenceTask()}
 
 
 def train(config: TrainingConfig, log=print) -> dict:
     """Run one training as ``config`` says; return the model card (also written beside the .h5)."""
     run = plan_run(config)
+    task = TASKS[run.profile.task]
     train_data, test_data = read_data(config)  # a bad CSV is reported before TensorFlow's slow start
     seed_everything(config.seed)
-    run.data = prepare_data(run, train_data, test_data, log)
+    run.data = task.prepare(run, train_data, test_data, log)
     model = run.profile.build()
-    compile_model(model, run.profile.recipe)
+    task.compile(model, run.profile.recipe)
     work_dir = Path(config.out_dir) / "checkpoints" / config.model_name
     Path(config.out_dir).mkdir(parents=True, exist_ok=True)
     run.fitted = fit(model, run.data.feeder, run.data.validation, run.profile.recipe, run.main_epochs,
                      work_dir, resume=config.resume, verbose=config.verbose,
-                     extra_callbacks=config.extra_callbacks, log=log)
+                     extra_callbacks=config.extra_callbacks, log=log,
+                     first_callbacks=tuple(task.first_callbacks(run.data)))
     # Evaluate on the test set, once, after model selection on the validation split.
-    test_probabilities = predict_probabilities(model, run.data.test.images)
-    results = evaluate(test_probabilities, run.data.test.labels)
-    card = save_outputs(run, model, results, test_probabilities, log)
+    results, outputs = task.evaluate(model, run.data)
+    card = save_outputs(run, task, model, results, outputs, log)
     shutil.rmtree(work_dir, ignore_errors=True)  # the run finished: its resume state is no longer needed
     return card
-
-
-def plan_run(config: TrainingConfig) -> Run:
-    """Check the settings and fill in the profile's defaults."""
-    profile = profile_named(config.model_name)
-    main_epochs = config.epochs or profile.recipe.epochs
-    batch_size = config.batch_size or profile.recipe.batch_size
-    if main_epochs < 1 or batch_size < 1:
-        raise ValueError("epochs and batch size must be positive")
-    return Run(config=config, profile=profile, main_epochs=main_epochs, batch_size=batch_size)
 
 
 def read_data(config: TrainingConfig) -> tuple[Digits, Digits]:
@@ -130,66 +64,34 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def prepare_data(run: Run, train_data: Digits, test_data: Digits, log) -> PreparedData:
-    """Split off validation digits, draw the finish's brush copies, and set up the batches."""
-    config, recipe = run.config, run.profile.recipe
-    validation_size = min(config.validation_size, max(len(train_data) // 10, 1))
-    train_rows, validation_rows = split_validation(len(train_data), validation_size, config.seed)
-    log(f"training on {len(train_rows)} pictures, validating on {len(validation_rows)}, "
-        f"testing on {len(test_data)}")
-    finish, drawn = recipe.finish, None
-    if finish:
-        started = time.perf_counter()
-        drawn = brush_drawn_versions(train_data.images, config.seed)
-        log(f"drew every training picture again with a brush for the last {finish.epochs} epochs "
-            f"({time.perf_counter() - started:.0f} s)")
-    feeder = make_batch_feeder(train_data.images[train_rows], train_data.labels[train_rows],
-                               run.batch_size, config.seed, recipe.augment,
-                               drawn=None if drawn is None else drawn[train_rows],
-                               drawn_share=finish.drawn_share if finish else 0.0, drawn_from_epoch=run.main_epochs)
-    # The best epoch is chosen on what users send: with a finish, on each validation picture
-    # both as written and as drawn with a brush.
-    pictures = train_data.images[validation_rows].reshape(-1, 28, 28)
-    labels = train_data.labels[validation_rows]
-    if drawn is not None:
-        pictures = np.concatenate([pictures, drawn[validation_rows]])
-        labels = np.concatenate([labels, labels])
-    return PreparedData(train=train_data, test=test_data, train_rows=train_rows, validation_rows=validation_rows,
-                        drawn=drawn, feeder=feeder, validation=(to_model_input(pictures), labels))
-
-
-def split_validation(count: int, validation_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (train indices, validation indices): a seeded random split of ``count`` rows."""
-    if not 0 < validation_size < count:
-        raise ValueError(f"validation size {validation_size} must be between 1 and {count - 1}")
-    order = np.random.default_rng(seed).permutation(count)
-    return np.sort(order[validation_size:]), np.sort(order[:validation_size])
-
-
-def save_outputs(run: Run, model, results: dict, test_probabilities: np.ndarray, log) -> dict:
-    """Save the .h5, the serving files made from it, the card and the plots; return the card."""
+def save_outputs(run: Run, task, model, results: dict, outputs, log) -> dict:
+    """Save the .h5, the serving files made from it, the card (with its calibration) and the plots."""
     path = run.model_file
     model.save(path, include_optimizer=False)
-    serving = export_for_serving(model, path, run.data.test, log)
+    serving = export_for_serving(model, path, task.check_pictures(run.data), log)
     card = model_card(run, model, results, serving)
+    calibration = task.calibration(model, run.data, outputs)
+    if calibration is not None:
+        card["calibration"] = calibration
+        log(f"calibrated: temperature {calibration['temperature']:.3f}, expected calibration error on the test set "
+            f"{calibration['test_ece_before']:.2%} -> {calibration['test_ece_after']:.2%}")
     card_file = card_path(run.config.model_name, run.config.out_dir)
     write_card(card, card_file)
     if run.config.plots:
-        from digits import plots
-
-        written = plots.write_all(card["name"], run.fitted.history, results, run.data.test, test_probabilities,
-                                  Path(run.config.out_dir) / "reports",
-                                  finish_from=run.main_epochs if run.profile.recipe.finish else None)
+        reports = Path(run.config.out_dir) / "reports"
+        written = task.plots(card["name"], run, results, outputs, reports)
+        if calibration is not None:
+            written.append(write_reliability_diagram(card["name"], calibration, (outputs, run.data.test.labels),
+                                                     reports))
         card["plots"] = [str(Path("reports") / written_path.name) for written_path in written]
         write_card(card, card_file)
     return card
 
 
-def export_for_serving(model, path: Path, test_data: Digits, log) -> dict:
-    """Make the preferred derived runtime's file from the saved model, checked on the whole test set."""
+def export_for_serving(model, path: Path, pictures: np.ndarray, log) -> dict:
+    """Make the preferred derived runtime's file from the saved model, checked on ``pictures``."""
     from digits.runtimes import derived_runtimes
 
-    pictures = to_model_input(test_data.images)
     reasons = []
     for runtime in derived_runtimes():
         try:
@@ -207,20 +109,57 @@ def export_for_serving(model, path: Path, test_data: Digits, log) -> dict:
 
 
 def export_trained(config: TrainingConfig, log=print) -> dict:
-    """Make a trained model's serving files again from its .h5, checked on the whole test set; update its card."""
+    """Make a trained model's serving files again from its .h5, checked on its test set; update its card."""
     path = model_path(config.model_name, config.out_dir)
     card_file = card_path(config.model_name, config.out_dir)
     if not path.exists() or not card_file.exists():
         raise ValueError(f"no trained model {path.name} with its card; train it first: "
                          f"python trainer.py --model {config.model_name}")
+    run = plan_run(config)
+    task = TASKS[run.profile.task]
     test_data = _limit(read_csv(config.test_csv), config.test_limit)
     from digits.quiet import import_keras
 
     model = import_keras().models.load_model(path, compile=False)
-    model(to_model_input(test_data.images[:1]), training=False)  # a loaded model exports once it has run
     card = json.loads(card_file.read_text())
-    card["serving"] = export_for_serving(model, path, test_data, log)
+    card["serving"] = export_for_serving(model, path, task.check_pictures_for_test(test_data), log)
     write_card(card, card_file)
+    return card
+
+
+def calibrate_trained(config: TrainingConfig, log=print) -> dict:
+    """Fit a trained digit model's calibration again on its validation digits; update its card and diagram."""
+    from digits.augment import brush_drawn
+    from digits.inference import load_classifier
+    from digits.training.plan import validation_rows_of
+
+    run = plan_run(config)
+    card_file = card_path(config.model_name, config.out_dir)
+    if run.profile.task != "digits" or not card_file.exists():
+        raise ValueError(f"only a trained digit model can be calibrated; train it first: "
+                         f"python trainer.py --model {config.model_name}")
+    train_data, test_data = read_data(config)
+    _train_rows, rows = validation_rows_of(run, train_data)
+    pictures, labels = train_data.images[rows].reshape(-1, 28, 28), train_data.labels[rows]
+    if run.profile.recipe.finish:  # the same brush-drawn copies the run chose its best epoch on
+        drawn = np.stack([brush_drawn(train_data.images[row], np.random.default_rng([config.seed, 7, int(row)]))
+                          for row in rows])
+        pictures, labels = np.concatenate([pictures, drawn]), np.concatenate([labels, labels])
+    classifier = load_classifier(config.model_name, config.out_dir)
+    test_probabilities = classifier.raw_probabilities(test_data.images.reshape(-1, 28, 28), max_batch=512)
+    described = " and their brush-drawn copies" if run.profile.recipe.finish else ""
+    record = calibration_record((classifier.raw_probabilities(pictures, max_batch=512), labels),
+                                (test_probabilities, test_data.labels),
+                                f"{len(rows)} validation digits{described} (never trained on)")
+    card = json.loads(card_file.read_text())
+    card["calibration"] = record
+    if config.plots:
+        written = write_reliability_diagram(card["name"], record, (test_probabilities, test_data.labels),
+                                            Path(config.out_dir) / "reports")
+        card["plots"] = sorted({*card.get("plots", []), str(Path("reports") / written.name)})
+    write_card(card, card_file)
+    log(f"calibrated {card['name']}: temperature {record['temperature']:.3f}, expected calibration error on "
+        f"the test set {record['test_ece_before']:.2%} -> {record['test_ece_after']:.2%}")
     return card
 
 

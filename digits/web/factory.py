@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         RUNTIME="auto",  # what runs the models: see digits.runtimes.RUNTIME_CHOICES
         SAMPLES_DIR=SAMPLES_DIR,
         CLASSIFIERS=None,  # tests may inject {name: Classifier}
+        SEQUENCE_READER=None,  # tests may inject one; otherwise loaded when its model is present
     )
     if test_config:
         app.config.from_mapping(test_config)
@@ -40,8 +41,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     default = app.config["MODEL_NAME"] or next(iter(classifiers))
     if default not in classifiers:
         raise ValueError(f"model {default!r} is not available; present: {', '.join(classifiers)}")
+    sequence_reader = app.config["SEQUENCE_READER"]
+    if sequence_reader is None and not app.config["CLASSIFIERS"]:
+        from digits.inference import load_sequence_reader
+
+        sequence_reader = load_sequence_reader(Path(app.config["MODEL_DIR"]), app.config["RUNTIME"],
+                                               log=app.logger.warning)
     install(app, Service(classifiers=classifiers, default_model=default,
-                         samples=load_samples(Path(app.config["SAMPLES_DIR"]))))
+                         samples=load_samples(Path(app.config["SAMPLES_DIR"])), sequence_reader=sequence_reader))
     app.register_blueprint(blueprint)
     register_error_handlers(app)
 

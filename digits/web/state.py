@@ -16,6 +16,7 @@ class Service:
     classifiers: dict  # name -> inference.Classifier
     default_model: str
     samples: dict[str, bytes]  # file name -> bytes, read once at start-up
+    sequence_reader: object = None  # inference.SequenceReader for touching digits, when trained
 
     @property
     def default_classifier(self):

@@ -25,7 +25,7 @@ def predict_page():
     """Read the picture sent by the form and show the result page."""
     try:
         data, name = uploaded_picture()
-        reading = read_picture(data, chosen_classifier())
+        reading = read_picture(data, chosen_classifier(), service_of().sequence_reader)
     except PictureError as error:
         return error_response(error.message, error.status)
     digits = [{"reading": digit, "input_uri": png_data_uri(digit.pixels)} for digit in reading.digits]
@@ -39,7 +39,7 @@ def api_predict():
     """The JSON API: multipart field ``image`` or JSON ``{"image": data URI}``."""
     try:
         data, _name = uploaded_picture()
-        reading = read_picture(data, chosen_classifier())
+        reading = read_picture(data, chosen_classifier(), service_of().sequence_reader)
     except PictureError as error:
         return jsonify(error=error.message), error.status
     return jsonify(reading.to_json())

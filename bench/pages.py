@@ -1,0 +1,163 @@
+"""Pages through the real server: several lines, lists, touching digits, drawn and photographed.
+
+Run: python bench/pages.py [--count 500] [--seed 2026] [--kinds page,list,...] [--save-misses]
+Renders MNIST *test* digits (never trained on) with a seeded generator (bench/synth_pages.py),
+sends each picture to POST /api/predict and compares the answer's "text" (numbers separated by
+one space, lines by a newline) with what was written. Prints per kind: pages read exactly,
+lines read exactly, digits read (aligned by edit distance), each with its 95% interval, and
+the time per picture. Pictures live only in memory; --in-process reads them without a server
+(a quick look while tuning; the figures that count come through the server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from common import Client, percentiles, start_server, stop_server, wilson_interval
+from synth_pages import canvas_page, choose_numbers, photo_of_page, text_of
+
+from digits.config import TEST_CSV, TRAIN_CSV
+from digits.data import ensure_mnist_csvs, read_csv
+
+# kind -> (renderer, lines, numbers per line, digits per number, chance that neighbours touch)
+KINDS = {
+    "page": (photo_of_page, (2, 4), (1, 3), (1, 5), 0.0),
+    "list": (photo_of_page, (2, 6), (1, 1), (1, 6), 0.0),
+    "touching": (photo_of_page, (1, 1), (1, 1), (2, 5), 1.0),
+    "canvas-lines": (canvas_page, (2, 2), (1, 2), (1, 4), 0.0),
+    "canvas-touching": (canvas_page, (1, 1), (1, 1), (2, 4), 1.0),
+}
+TARGETS = {"page": 0.90, "list": 0.93, "touching": 0.85}
+
+
+@dataclass
+class Tally:
+    """What one kind scored."""
+
+    pictures: int = 0
+    exact: int = 0
+    lines: int = 0
+    lines_exact: int = 0
+    digits: int = 0
+    digits_read: int = 0
+    seconds: list = field(default_factory=list)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Return the Levenshtein distance between two strings."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
+
+
+def score(tally: Tally, expected: str, got: str, seconds: float) -> bool:
+    """Add one picture's outcome to the tally; return whether it was read exactly."""
+    tally.pictures += 1
+    tally.seconds.append(seconds)
+    tally.exact += got == expected
+    expected_lines, got_lines = expected.split("\n"), got.split("\n")
+    tally.lines += len(expected_lines)
+    tally.lines_exact += sum(a == b for a, b in zip(expected_lines, got_lines, strict=False))
+    expected_digits = expected.replace(" ", "").replace("\n", "")
+    got_digits = got.replace(" ", "").replace("\n", "")
+    tally.digits += len(expected_digits)
+    tally.digits_read += max(0, len(expected_digits) - edit_distance(expected_digits, got_digits))
+    return got == expected
+
+
+def make_case(kind: str, rng: np.random.Generator, images: np.ndarray, labels: np.ndarray) -> tuple[bytes, str]:
+    """Return (picture bytes, expected text) for one picture of a kind."""
+    render, lines, numbers, digits, touching = KINDS[kind]
+    layout = choose_numbers(rng, labels, int(rng.integers(lines[0], lines[1] + 1)), numbers, digits)
+    return render(layout, images, rng, touching=touching), text_of(layout, labels)
+
+
+def reader(args):
+    """Return a function bytes -> (status, text, seconds), through the server or in process."""
+    if args.in_process:
+        from digits.errors import PictureError
+        from digits.inference import available_models, load_classifier
+        from digits.reading import read_picture
+
+        classifier = load_classifier(args.model or available_models()[0])
+
+        def read(data: bytes):
+            started = time.perf_counter()
+            try:
+                text = read_picture(data, classifier).to_json().get("text", "")
+                return 200, text, time.perf_counter() - started
+            except PictureError as error:
+                return error.status, "", time.perf_counter() - started
+
+        return read, None
+    process, port, startup = start_server()
+    print(f"server ready in {startup:.1f} s")
+    client = Client(port)
+    path = "/api/predict" + (f"?model={args.model}" if args.model else "")
+
+    def read(data: bytes):
+        status, body, seconds = client.post_picture(data, path)
+        return status, body.get("text", "") if status == 200 else "", seconds
+
+    return read, process
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=500, help="pictures per kind (default 500)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--model", help="model to ask for (default: the server's default)")
+    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--in-process", action="store_true", help="read without a server (quick looks)")
+    parser.add_argument("--save-misses", action="store_true", help="write misread pictures to bench/out/")
+    args = parser.parse_args()
+    ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=lambda message: None)
+    test = read_csv(TEST_CSV)
+    images = test.images.reshape(-1, 28, 28)
+    out_dir = Path(__file__).resolve().parent / "out"
+    read, process = reader(args)
+    failed = False
+    print(f"{args.count} pictures per kind, seed {args.seed}")
+    print(f"{'kind':16} {'exact':>16} {'95% interval':>13} {'lines exact':>12} {'digits':>8} {'p50 ms':>7} "
+          f"{'max ms':>7}  target")
+    try:
+        for kind in args.kinds.split(","):
+            rng = np.random.default_rng([args.seed, list(KINDS).index(kind), 15])
+            tally = Tally()
+            for index in range(args.count):
+                data, expected = make_case(kind, rng, images, test.labels)
+                status, got, seconds = read(data)
+                if not score(tally, expected, got if status == 200 else f"<{status}>", seconds) and args.save_misses:
+                    out_dir.mkdir(exist_ok=True)
+                    suffix = ".jpg" if data[:2] == b"\xff\xd8" else ".png"
+                    shown = lambda text: text.replace("\n", "|").replace(" ", "_")  # noqa: E731
+                    (out_dir / f"{kind}_{index:04d}_{shown(expected)}_read_{shown(got)}{suffix}").write_bytes(data)
+            low, high = wilson_interval(tally.exact, tally.pictures)
+            target = TARGETS.get(kind)
+            mark = "" if target is None else ("ok" if tally.exact / tally.pictures >= target else "BELOW")
+            failed |= mark == "BELOW"
+            times = percentiles(tally.seconds)
+            print(f"{kind:16} {tally.exact:>5}/{tally.pictures:<4} {tally.exact / tally.pictures:>6.1%} "
+                  f"{f'{low:.1%}-{high:.1%}':>13} {tally.lines_exact / tally.lines:>12.1%} "
+                  f"{tally.digits_read / tally.digits:>8.1%} {times['p50']:>7.1f} {1000 * max(tally.seconds):>7.1f}"
+                  f"  {'' if target is None else f'{target:.0%} {mark}'}", flush=True)
+    finally:
+        if process is not None:
+            stop_server(process)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    status = main()
+    print(f"done in {time.perf_counter() - started:.0f} s")
+    sys.exit(status)

@@ -1,0 +1,158 @@
+"""Seeded renderers of what people lay out on a page: several lines, several numbers, touching digits.
+
+Built on bench/synth.py's pens, papers and cameras. Every function takes a numpy Generator, so
+a seed fixes every picture; only MNIST *test* digits are drawn, and the models never train on
+them. Each renderer returns (picture bytes, expected text): numbers separated by one space,
+lines by a newline.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from synth import INKS, PAPERS, ink_patch, lighting, photograph, place
+
+from digits.pen import redraw, tight
+
+
+def choose_numbers(rng: np.random.Generator, labels: np.ndarray, lines: int, numbers_per_line: tuple[int, int],
+                   digits_per_number: tuple[int, int]) -> list[list[list[int]]]:
+    """Return, per line, per number, the indices of the test digits to draw."""
+    layout = []
+    for _ in range(lines):
+        count = int(rng.integers(numbers_per_line[0], numbers_per_line[1] + 1))
+        layout.append([list(rng.integers(0, len(labels), int(rng.integers(digits_per_number[0],
+                                                                         digits_per_number[1] + 1))))
+                       for _ in range(count)])
+    return layout
+
+
+def text_of(layout: list[list[list[int]]], labels: np.ndarray) -> str:
+    """Return the expected reading of a layout: numbers joined by spaces, lines by newlines."""
+    return "\n".join(" ".join("".join(str(labels[index]) for index in number) for number in line)
+                     for line in layout)
+
+
+def touching_offset(left: np.ndarray, right: np.ndarray, left_top: int, right_top: int) -> int:
+    """Return how far right of the left patch's right edge the right patch may start and just touch it.
+
+    Negative: the right digit starts inside the left one's box (their boxes overlap) where the
+    left digit's ink leaves room, as in "17" or "42" written close.
+    """
+    distance = None
+    for row in range(max(left_top, right_top), min(left_top + left.shape[0], right_top + right.shape[0])):
+        left_ink = np.flatnonzero(left[row - left_top] > 0.3)
+        right_ink = np.flatnonzero(right[row - right_top] > 0.3)
+        if len(left_ink) and len(right_ink):
+            gap = (left.shape[1] - 1 - left_ink[-1]) + right_ink[0]
+            distance = gap if distance is None else min(distance, gap)
+    return -(distance if distance is not None else 0)
+
+
+def lay_out_number(patches: list[np.ndarray], height: float, rng: np.random.Generator,
+                   touching: float, baseline_jitter: float) -> list[tuple[int, int, np.ndarray]]:
+    """Return (x, y, patch) for each digit of one number, x from 0; ``touching``: chance neighbours touch."""
+    placed, x = [], 0
+    for index, patch in enumerate(patches):
+        y = int(round(height - patch.shape[0] + rng.uniform(-baseline_jitter, baseline_jitter) * height))
+        if index:
+            previous_x, previous_y, previous = placed[-1]
+            if rng.random() < touching:
+                # Touch, or overlap a little: the strokes of neighbours meet.
+                offset = touching_offset(previous, patch, previous_y, y)
+                x = previous_x + previous.shape[1] + offset - int(rng.uniform(0, 0.06) * height)
+            else:
+                x = previous_x + previous.shape[1] + int(rng.uniform(0.15, 0.42) * height)
+        placed.append((x, y, patch))
+    return placed
+
+
+def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height: float, touching: float = 0.0,
+               line_spacing: tuple[float, float] = (1.5, 2.3), number_gap: tuple[float, float] = (1.3, 3.5),
+               tilt_degrees: float = 2.5, stroke: float = 0.0, brush: int | None = None):
+    """Return the ink of a whole page (float 0..1) and the baseline y of each line.
+
+    Lines start at uneven indents, run at a slight common tilt, and their baselines wander;
+    ``brush`` redraws every digit with one round brush (a canvas) instead of a pen's strokes.
+    """
+    rotation_range = 6
+    rows = []
+    for line in layout:
+        numbers = []
+        for number in line:
+            patches = []
+            for index in number:
+                patch = tight(ink_patch(digits28[index], height * rng.uniform(0.9, 1.1), rng, stroke=stroke,
+                                        rotation=rng.uniform(-rotation_range, rotation_range)))
+                if brush is not None:
+                    patch = tight(cv2.GaussianBlur(redraw(patch, brush), (3, 3), 0))
+                patches.append(patch)
+            numbers.append(lay_out_number(patches, height, rng, touching, baseline_jitter=0.06))
+        rows.append(numbers)
+    placements, baselines, y = [], [], int(0.2 * height)
+    for numbers in rows:
+        x = int(rng.uniform(0, 1.5) * height)
+        for number in numbers:
+            for dx, dy, patch in number:
+                placements.append((x + dx, y + dy, patch))
+            x += max(dx + patch.shape[1] for dx, _dy, patch in number) + int(rng.uniform(*number_gap) * height)
+        baselines.append(y + height)
+        y += int(rng.uniform(*line_spacing) * height)
+    shift = max(0, -min(y for _x, y, _patch in placements))  # a tall digit may start above the first line
+    left = max(0, -min(x for x, _y, _patch in placements))
+    placements = [(x + left, y + shift, patch) for x, y, patch in placements]
+    baselines = [baseline + shift for baseline in baselines]
+    width = max(x + patch.shape[1] for x, _y, patch in placements) + int(0.2 * height)
+    page_height = max(y + patch.shape[0] for _x, y, patch in placements) + int(0.3 * height)
+    slope = np.tan(np.deg2rad(rng.uniform(-tilt_degrees, tilt_degrees)))
+    lift = int(abs(slope) * width) + 2
+    ink = np.zeros((page_height + 2 * lift, width), np.float32)
+    for x, y, patch in placements:
+        top = y + lift + int(round(slope * x))
+        region = ink[top:top + patch.shape[0], x:x + patch.shape[1]]
+        np.maximum(region, patch[:region.shape[0], :region.shape[1]], out=region)
+    return ink, [baseline + lift for baseline in baselines]
+
+
+def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0) -> bytes:
+    """A phone photo of a page of handwritten numbers (maybe ruled, lines under the digits), as JPEG."""
+    height = float(rng.uniform(28, 90))
+    stroke = rng.choice([-0.03, 0.0, 0.0, 0.04, 0.07])
+    ink, baselines = write_page(layout, digits28, rng, height=height, touching=touching, stroke=stroke)
+    margin = int(rng.uniform(0.3, 1.5) * height) + 6
+    ink = np.pad(ink, margin)
+    page = np.ones((*ink.shape, 3), np.float32) * (np.array(PAPERS[rng.choice(list(PAPERS))], np.float32)
+                                                    + rng.normal(0, 4, 3))
+    page += rng.normal(0, 2.0, (*ink.shape, 1)).astype(np.float32)
+    if rng.random() < 0.4:  # a ruled page: the writing sits on the lines
+        line_colour = (np.array((205, 160, 120), np.float32) + rng.normal(0, 10, 3)).tolist()
+        thickness = int(rng.integers(1, 3))
+        for baseline in baselines:
+            y = int(baseline + margin + rng.uniform(0.02, 0.12) * height)
+            cv2.line(page, (0, y), (ink.shape[1], y), line_colour, thickness, cv2.LINE_AA)
+    colour = np.array(INKS[rng.choice(list(INKS))], np.float32) + rng.normal(0, 6, 3)
+    place(page, ink, 0, 0, colour, rng.uniform(0.8, 1.0))
+    page *= lighting(*ink.shape, rng)
+    return photograph(page, rng)
+
+
+def canvas_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
+                size: tuple[int, int] = (560, 420)) -> bytes:
+    """A drawing on a canvas (black strokes on a transparent background) of one or more lines, as PNG."""
+    height = float(rng.uniform(60, 110))
+    brush = int(rng.uniform(0.06, 0.16) * height * 2.2) // 2 + 3
+    ink, _baselines = write_page(layout, digits28, rng, height=height, touching=touching, brush=brush,
+                                 line_spacing=(1.3, 1.8), number_gap=(1.2, 2.0), tilt_degrees=2)
+    canvas_width, canvas_height = size
+    factor = min(1.0, (canvas_width - 20) / ink.shape[1], (canvas_height - 20) / ink.shape[0])
+    if factor < 1.0:
+        ink = cv2.resize(ink, (int(ink.shape[1] * factor), int(ink.shape[0] * factor)), interpolation=cv2.INTER_AREA)
+    canvas = np.zeros((canvas_height, canvas_width), np.float32)
+    x = int(rng.integers(0, canvas_width - ink.shape[1] + 1))
+    y = int(rng.integers(0, canvas_height - ink.shape[0] + 1))
+    canvas[y:y + ink.shape[0], x:x + ink.shape[1]] = ink
+    alpha = np.round(np.clip(canvas, 0, 1) * 255).astype(np.uint8)
+    ok, encoded = cv2.imencode(".png", np.dstack([np.zeros_like(alpha)] * 3 + [alpha]))
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return encoded.tobytes()

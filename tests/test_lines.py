@@ -1,0 +1,61 @@
+"""Lines of writing: found top to bottom, tilted or uneven, and never merged with the line above or below."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digits.preprocess.lines import find_lines
+from digits.preprocess.segment import find_pieces
+
+
+def bars(page: np.ndarray, rows: list[tuple[int, list[int]]], height: int = 40, slope: float = 0.0) -> np.ndarray:
+    """Draw upright bars (like 1s) of ``height`` on ``page``: for each row (top, [x, ...]), tilted by ``slope``."""
+    for top, xs in rows:
+        for x in xs:
+            y = int(top + slope * x)
+            cv2.line(page, (x, y), (x + 4, y + height), 255, 6)
+    return page
+
+
+def lines_of(mask: np.ndarray) -> list[list[int]]:
+    """Return, per line found, where its pieces start (the x each was drawn from: 3 right of its box)."""
+    pieces, labels = find_pieces(mask)
+    return [sorted(piece.box.x + 3 for piece in line.pieces) for line in find_lines(pieces, labels)]
+
+
+def test_three_lines_are_found_top_to_bottom():
+    mask = bars(np.zeros((300, 400), np.uint8), [(20, [40, 80, 120]), (120, [40, 80]), (220, [40, 80, 120, 160])])
+    assert lines_of(mask) == [[40, 80, 120], [40, 80], [40, 80, 120, 160]]
+
+
+def test_numbers_far_apart_on_a_tilted_line_stay_on_their_line():
+    rows = [(30, [20, 60, 300, 340, 560]), (110, [20, 60, 100, 520, 560])]
+    mask = bars(np.zeros((260, 620), np.uint8), rows, slope=0.05)  # about 3 degrees
+    assert lines_of(mask) == [[20, 60, 300, 340, 560], [20, 60, 100, 520, 560]]
+
+
+def test_uneven_baselines_and_lines_of_different_lengths():
+    mask = np.zeros((260, 500), np.uint8)
+    for x, lift in zip((30, 70, 110, 150, 190), (0, 6, -5, 8, -3), strict=True):
+        bars(mask, [(30 + lift, [x])])
+    bars(mask, [(130, [30])])
+    assert lines_of(mask) == [[30, 70, 110, 150, 190], [30]]
+
+
+def test_a_small_piece_goes_to_the_line_it_sits_in():
+    mask = bars(np.zeros((260, 300), np.uint8), [(60, [40, 100]), (160, [40, 100])])
+    cv2.line(mask, (101, 50), (120, 50), 255, 6)  # the hat of a 5, above the second digit of line one
+    assert lines_of(mask) == [[40, 100, 101], [40, 100]]
+
+
+def test_a_stroke_reaching_into_the_next_line_is_cut_between_the_lines():
+    mask = bars(np.zeros((260, 300), np.uint8), [(40, [40, 90, 140]), (130, [40, 90, 140])])
+    cv2.line(mask, (200, 40), (200, 170), 255, 6)  # a 7's long tail that touches the line below
+    pieces, labels = find_pieces(mask)
+    lines = find_lines(pieces, labels)
+    assert len(lines) == 2
+    tails = [[piece for piece in line.pieces if piece.box.x >= 195] for line in lines]
+    assert all(len(tail) == 1 for tail in tails)
+    assert tails[0][0].label != tails[1][0].label
+    assert tails[0][0].box.bottom <= tails[1][0].box.y  # each part stays on its own line
