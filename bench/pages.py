@@ -85,15 +85,16 @@ def reader(args):
     """Return a function bytes -> (status, text, seconds), through the server or in process."""
     if args.in_process:
         from digits.errors import PictureError
-        from digits.inference import available_models, load_classifier
-        from digits.reading import read_picture
+        from digits.inference import available_models, load_classifier, load_mark_checker, load_sequence_reader
+        from digits.reading import Readers, read_picture
 
-        classifier = load_classifier(args.model or available_models()[0])
+        readers = Readers(load_classifier(args.model or available_models()[0]), load_sequence_reader(),
+                          load_mark_checker())
 
         def read(data: bytes):
             started = time.perf_counter()
             try:
-                text = read_picture(data, classifier).to_json().get("text", "")
+                text = read_picture(data, readers).text
                 return 200, text, time.perf_counter() - started
             except PictureError as error:
                 return error.status, "", time.perf_counter() - started

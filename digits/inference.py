@@ -16,7 +16,7 @@ from digits.calibration import apply_temperature
 from digits.config import IMAGE_SIDE, MODEL_DIR, NUM_CLASSES, card_path, model_path
 from digits.ctc import DecodedDigit, greedy_decode
 from digits.preprocess.framing import to_model_input
-from digits.profiles import DIGIT_MODEL_NAMES, SEQUENCE_MODEL
+from digits.profiles import DIGIT_MODEL_NAMES, MARKS_MODEL, SEQUENCE_MODEL
 from digits.runtimes import BATCH_BUCKETS, candidates
 from digits.runtimes.tensorflow import RUNTIME as TENSORFLOW
 
@@ -160,6 +160,13 @@ class SequenceReader:
             for index, frames in zip(chosen, np.asarray(self.function(batch)), strict=True):
                 read[index] = greedy_decode(frames)
         return read
+
+
+def load_mark_checker(model_dir: Path = MODEL_DIR, runtime: str = "auto", log=None) -> Classifier | None:
+    """Load the mark checker (model/mnist_marks.h5: a digit, or not) if it was trained, else return None."""
+    if not model_path(MARKS_MODEL, model_dir).exists():
+        return None
+    return load_classifier(MARKS_MODEL, model_dir, runtime, log)
 
 
 def load_sequence_reader(model_dir: Path = MODEL_DIR, runtime: str = "auto", log=None) -> SequenceReader | None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from digits.augment import AugmentSettings
-from digits.models import build_cnn, build_cnn_small, build_dense, build_sequence_reader
+from digits.models import build_cnn, build_cnn_small, build_dense, build_mark_checker, build_sequence_reader
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class ModelProfile:
     summary: str
     build: Callable[[], object]  # returns the uncompiled Keras model
     recipe: Recipe
-    task: str = "digits"  # "digits": one digit per 28x28 picture; "sequence": the digits of a strip (CTC)
+    task: str = "digits"  # "digits": one digit per picture; "sequence": a strip's digits; "marks": digit or not
 
 
 _ALL = (
@@ -74,12 +74,18 @@ _ALL = (
     ModelProfile("sequence", "the sequence reader for touching digits", build_sequence_reader,
                  Recipe(epochs=10, batch_size=64, learning_rate=2e-3, patience=None, augment=None,
                         examples=120_000), task="sequence"),
+    # Tells digits from other marks: every training digit as written and with a pen, 60,000 non-digits.
+    ModelProfile("marks", "the mark checker: a digit, or not a digit", build_mark_checker,
+                 Recipe(epochs=8, batch_size=256, learning_rate=3e-3, patience=None,
+                        augment=AugmentSettings(rotation_degrees=8, shift_pixels=1.5, scale_range=(0.9, 1.1),
+                                                shear=0.1), examples=60_000), task="marks"),
 )
 # In the server's order of preference among models of equal accuracy: most accurate kind first.
 PROFILES: dict[str, ModelProfile] = {profile.name: profile for profile in _ALL}
 MODEL_NAMES = tuple(PROFILES)
 DIGIT_MODEL_NAMES = tuple(name for name, profile in PROFILES.items() if profile.task == "digits")
 SEQUENCE_MODEL = "sequence"  # the one model of the sequence task, loaded beside the digit models
+MARKS_MODEL = "marks"  # the one model of the marks task: is a mark a digit at all?
 DEFAULT_TRAINING_MODEL = "dense"  # what `python trainer.py` trains: the quickest to a good model
 
 

@@ -43,7 +43,7 @@ def test_two_lines_of_digits_are_read_as_two_lines_never_one_digit_over_another(
         for column, character in enumerate(text):
             page[8 + 44 * row:36 + 44 * row, 10 + 32 * column:38 + 32 * column] = digits[index[int(character)]]
     service = service_of(shipped_app)
-    reading = read_picture(png_bytes(255 - page), service.default_classifier)
+    reading = read_picture(png_bytes(255 - page), service.readers(service.default_classifier))
     assert reading.text == "721\n041" and reading.number == "721041"
 
 

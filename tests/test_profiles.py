@@ -9,7 +9,7 @@ import pytest
 from digits.cli import predict, serve, train
 from digits.config import card_path, model_path
 from digits.inference import available_models
-from digits.profiles import DIGIT_MODEL_NAMES, MODEL_NAMES, PROFILES, SEQUENCE_MODEL, profile_named
+from digits.profiles import DIGIT_MODEL_NAMES, MARKS_MODEL, MODEL_NAMES, PROFILES, SEQUENCE_MODEL, profile_named
 
 
 def choices_of(parser, option: str) -> list[str]:
@@ -20,8 +20,8 @@ def test_the_trainer_offers_every_registered_model_and_the_readers_every_digit_m
     assert choices_of(train.build_parser(), "--model") == list(MODEL_NAMES)
     for cli in (serve, predict):
         assert choices_of(cli.build_parser(), "--model") == list(DIGIT_MODEL_NAMES)
-    assert set(MODEL_NAMES) == set(DIGIT_MODEL_NAMES) | {SEQUENCE_MODEL}
-    assert PROFILES[SEQUENCE_MODEL].task == "sequence"
+    assert set(MODEL_NAMES) == set(DIGIT_MODEL_NAMES) | {SEQUENCE_MODEL, MARKS_MODEL}
+    assert PROFILES[SEQUENCE_MODEL].task == "sequence" and PROFILES[MARKS_MODEL].task == "marks"
 
 
 def test_every_profile_has_a_builder_and_a_sensible_recipe():

@@ -50,7 +50,8 @@ def test_api_answers_the_contract(client):
     assert set(body) == {"number", "text", "digits", "lines", "model"}
     assert body["model"] == "mnist_tiny"
     (digit,) = body["digits"]
-    assert set(digit) == {"digit", "confidence", "probabilities", "box"}
+    assert set(digit) == {"digit", "confidence", "probabilities", "box", "verdict"}
+    assert digit["verdict"] == "unsure"  # the tiny untrained model is sure of nothing
     assert len(digit["probabilities"]) == 10
     assert abs(sum(digit["probabilities"]) - 1) < 1e-3
     assert digit["confidence"] == max(digit["probabilities"])

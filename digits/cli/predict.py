@@ -11,7 +11,7 @@ from pathlib import Path
 
 from digits.errors import PictureError
 from digits.profiles import DIGIT_MODEL_NAMES
-from digits.reading import prepare, read_prepared
+from digits.reading import Readers, prepare, read_prepared
 from digits.runtimes import RUNTIME_CHOICES
 
 PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
@@ -85,7 +85,7 @@ def read_chunk(paths: list[Path]) -> list:
     return [read_one(path) for path in paths]
 
 
-def classify_files(files: list[Path], classifier, show_progress: bool, sequence_reader=None):
+def classify_files(files: list[Path], readers: Readers, show_progress: bool):
     """Yield (path, Reading or None, error) for each file, classifying each chunk in one batch.
 
     One thread reads the next chunk of files while the model works on this one (the model
@@ -100,9 +100,12 @@ def classify_files(files: list[Path], classifier, show_progress: bool, sequence_
             if index + 1 < len(chunks):
                 upcoming = reader.submit(read_chunk, chunks[index + 1])
             readable = [picture for picture, _error in prepared if picture is not None]
-            readings = iter(read_prepared(readable, classifier, sequence_reader, max_batch=BATCH))
+            readings = iter(read_prepared(readable, readers, max_batch=BATCH))
             for path, (picture, error) in zip(chunk, prepared, strict=True):
-                yield path, (next(readings) if picture is not None else None), error
+                reading = next(readings) if picture is not None else None
+                if reading is not None and not reading.number:
+                    reading, error = None, "no digit found"
+                yield path, reading, error
             progress.advance(len(chunk))
 
 
@@ -135,13 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"predict.py: error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     from digits.data import CSVFormatError
-    from digits.inference import available_models, load_classifier, load_sequence_reader
+    from digits.inference import available_models, load_classifier, load_mark_checker, load_sequence_reader
 
     names = available_models()
     name = args.model or (names[0] if names else "dense")
     try:
         classifier = load_classifier(name, runtime=args.runtime)
-        sequence_reader = None if args.kaggle else load_sequence_reader(runtime=args.runtime)
+        readers = Readers(classifier) if args.kaggle else Readers(
+            classifier, load_sequence_reader(runtime=args.runtime), load_mark_checker(runtime=args.runtime))
     except (FileNotFoundError, RuntimeError) as error:
         print(f"predict.py: error: {error}", file=sys.stderr)
         return 2
@@ -154,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {count} predictions by {classifier.card.get('name', name)} to {args.output}")
         return 0
     files = find_pictures(args.paths)
-    failures = write_readings(classify_files(files, classifier, not args.quiet, sequence_reader), args.csv)
+    failures = write_readings(classify_files(files, readers, not args.quiet), args.csv)
     if failures:
         print(f"predict.py: {failures} of {len(files)} pictures could not be read", file=sys.stderr)
     return 1 if failures else 0

@@ -67,14 +67,16 @@ class DigitTask:
         probabilities = predict_probabilities(model, data.test.images)
         return evaluate(probabilities, data.test.labels), probabilities
 
-    def calibration(self, model, data: PreparedData, test_probabilities: np.ndarray) -> dict:
-        """Return the card's calibration, fitted on the validation pictures the best epoch was chosen on."""
+    def calibration(self, model, data: PreparedData, test_probabilities: np.ndarray) -> tuple[dict, tuple]:
+        """Return the card's calibration, fitted on the validation pictures the best epoch was chosen on,
+        and the test (probabilities, labels) it was checked on."""
         pictures, labels = data.validation
         validation_probabilities = np.concatenate([np.asarray(model(pictures[start:start + 1000], training=False))
                                                    for start in range(0, len(pictures), 1000)])
         drawn = " and their brush-drawn copies" if data.drawn is not None else ""
-        return calibration_record((validation_probabilities, labels), (test_probabilities, data.test.labels),
-                                  f"{len(data.validation_rows)} validation digits{drawn} (never trained on)")
+        test = (test_probabilities, data.test.labels)
+        return calibration_record((validation_probabilities, labels), test,
+                                  f"{len(data.validation_rows)} validation digits{drawn} (never trained on)"), test
 
     def check_pictures(self, data: PreparedData) -> np.ndarray:
         """Return what a derived runtime is checked on: the whole test set."""

@@ -2,7 +2,8 @@
 
 Like the keras-io examples, ``train`` reads as the list of its steps; each step is a short
 function below it. What differs between model kinds (the data, the loss, the measure) is the
-profile's task: ``digit_task`` (one digit per picture) or ``sequence_task`` (a strip of digits).
+profile's task: ``digit_task`` (one digit per picture), ``sequence_task`` (a strip of digits) or
+``marks_task`` (a digit or not).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from digits.training.calibrating import calibration_record, write_reliability_di
 from digits.training.card import model_card, write_card
 from digits.training.digit_task import DigitTask
 from digits.training.fitting import fit
+from digits.training.marks_task import MarksTask
 from digits.training.plan import Run, TrainingConfig, plan_run
 from digits.training.sequence_task import SequenceTask
 
-TASKS = {"digits": DigitTask(), "sequence": SequenceTask()}
+TASKS = {"digits": DigitTask(), "sequence": SequenceTask(), "marks": MarksTask()}
 
 
 def train(config: TrainingConfig, log=print) -> dict:
@@ -70,7 +72,8 @@ def save_outputs(run: Run, task, model, results: dict, outputs, log) -> dict:
     model.save(path, include_optimizer=False)
     serving = export_for_serving(model, path, task.check_pictures(run.data), log)
     card = model_card(run, model, results, serving)
-    calibration = task.calibration(model, run.data, outputs)
+    calibrated = task.calibration(model, run.data, outputs)
+    calibration, calibration_test = calibrated if calibrated is not None else (None, None)
     if calibration is not None:
         card["calibration"] = calibration
         log(f"calibrated: temperature {calibration['temperature']:.3f}, expected calibration error on the test set "
@@ -81,8 +84,7 @@ def save_outputs(run: Run, task, model, results: dict, outputs, log) -> dict:
         reports = Path(run.config.out_dir) / "reports"
         written = task.plots(card["name"], run, results, outputs, reports)
         if calibration is not None:
-            written.append(write_reliability_diagram(card["name"], calibration, (outputs, run.data.test.labels),
-                                                     reports))
+            written.append(write_reliability_diagram(card["name"], calibration, calibration_test, reports))
         card["plots"] = [str(Path("reports") / written_path.name) for written_path in written]
         write_card(card, card_file)
     return card

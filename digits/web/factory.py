@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SAMPLES_DIR=SAMPLES_DIR,
         CLASSIFIERS=None,  # tests may inject {name: Classifier}
         SEQUENCE_READER=None,  # tests may inject one; otherwise loaded when its model is present
+        MARK_CHECKER=None,  # likewise
     )
     if test_config:
         app.config.from_mapping(test_config)
@@ -41,14 +42,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     default = app.config["MODEL_NAME"] or next(iter(classifiers))
     if default not in classifiers:
         raise ValueError(f"model {default!r} is not available; present: {', '.join(classifiers)}")
-    sequence_reader = app.config["SEQUENCE_READER"]
-    if sequence_reader is None and not app.config["CLASSIFIERS"]:
-        from digits.inference import load_sequence_reader
+    sequence_reader, mark_checker = app.config["SEQUENCE_READER"], app.config["MARK_CHECKER"]
+    if not app.config["CLASSIFIERS"]:  # the models as users run them: load the helpers that were trained
+        from digits.inference import load_mark_checker, load_sequence_reader
 
-        sequence_reader = load_sequence_reader(Path(app.config["MODEL_DIR"]), app.config["RUNTIME"],
-                                               log=app.logger.warning)
+        model_dir, runtime = Path(app.config["MODEL_DIR"]), app.config["RUNTIME"]
+        sequence_reader = sequence_reader or load_sequence_reader(model_dir, runtime, log=app.logger.warning)
+        mark_checker = mark_checker or load_mark_checker(model_dir, runtime, log=app.logger.warning)
     install(app, Service(classifiers=classifiers, default_model=default,
-                         samples=load_samples(Path(app.config["SAMPLES_DIR"])), sequence_reader=sequence_reader))
+                         samples=load_samples(Path(app.config["SAMPLES_DIR"])), sequence_reader=sequence_reader,
+                         mark_checker=mark_checker))
     app.register_blueprint(blueprint)
     register_error_handlers(app)
 

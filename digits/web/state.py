@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from digits.reading import Readers
+
 EXTENSION_KEY = "digits"
 
 
@@ -17,11 +19,16 @@ class Service:
     default_model: str
     samples: dict[str, bytes]  # file name -> bytes, read once at start-up
     sequence_reader: object = None  # inference.SequenceReader for touching digits, when trained
+    mark_checker: object = None  # inference.Classifier: a digit, or not a digit, when trained
 
     @property
     def default_classifier(self):
         """Return the classifier that answers when a request names none."""
         return self.classifiers[self.default_model]
+
+    def readers(self, classifier) -> Readers:
+        """Return the models a reading with ``classifier`` uses."""
+        return Readers(classifier=classifier, sequence=self.sequence_reader, marks=self.mark_checker)
 
 
 def install(app: Flask, service: Service) -> None:

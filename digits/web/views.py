@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, render_template
 
 from digits.errors import PictureError
-from digits.reading import read_picture
+from digits.reading import LOW_CONFIDENCE, read_picture
 from digits.web.errors import error_response
 from digits.web.pages import png_data_uri, preview_data_uri, render_index
 from digits.web.payload import chosen_classifier, uploaded_picture
@@ -25,11 +25,11 @@ def predict_page():
     """Read the picture sent by the form and show the result page."""
     try:
         data, name = uploaded_picture()
-        reading = read_picture(data, chosen_classifier(), service_of().sequence_reader)
+        reading = read_picture(data, service_of().readers(chosen_classifier()))
     except PictureError as error:
         return error_response(error.message, error.status)
     digits = [{"reading": digit, "input_uri": png_data_uri(digit.pixels)} for digit in reading.digits]
-    return render_template("predict.html", reading=reading, digits=digits, filename=name,
+    return render_template("predict.html", reading=reading, digits=digits, filename=name, low_confidence=LOW_CONFIDENCE,
                            preview_uri=preview_data_uri(reading.picture),
                            width=reading.picture.width, height=reading.picture.height)
 
@@ -39,7 +39,7 @@ def api_predict():
     """The JSON API: multipart field ``image`` or JSON ``{"image": data URI}``."""
     try:
         data, _name = uploaded_picture()
-        reading = read_picture(data, chosen_classifier(), service_of().sequence_reader)
+        reading = read_picture(data, service_of().readers(chosen_classifier()))
     except PictureError as error:
         return jsonify(error=error.message), error.status
     return jsonify(reading.to_json())

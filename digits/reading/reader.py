@@ -1,0 +1,146 @@
+"""Read the numbers in pictures: candidate digits -> one batch through the models -> the surest reading.
+
+The one reading path that the JSON API, the result page and predict.py all use: ``prepare``
+each picture (decode, lay out its lines and numbers, frame every candidate digit), then
+``read_prepared`` classifies the candidates of many pictures in one batch, keeps for each
+number the way of joining its marks that the classifier is surest of, reads the marks wide
+enough to hold touching digits with the sequence reader, and gives every mark its verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from digits.ctc import DecodedDigit
+from digits.errors import PictureError
+from digits.preprocess import Decoded, DigitCrop, LineCrops, NumberCrops, decode_picture, page_from_decoded
+from digits.preprocess.framing import CandidateCrop, StripCrop, to_mnist_square
+from digits.preprocess.strips import FRAME_WIDTH
+from digits.reading.results import DigitReading, LineReading, NumberReading, Reading
+from digits.reading.verdicts import verdict_of
+
+
+@dataclass(frozen=True)
+class Readers:
+    """The models a reading uses: the digit classifier, and where trained the sequence reader and mark checker."""
+
+    classifier: object  # inference.Classifier
+    sequence: object = None  # inference.SequenceReader: touching digits
+    marks: object = None  # inference.Classifier with two classes: a digit, not a digit
+
+    @property
+    def model_name(self) -> str:
+        """Return the name the answer gives for the digit classifier."""
+        return self.classifier.card.get("name", self.classifier.name)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A picture decoded and laid out, every candidate digit framed, ready for the model."""
+
+    lines: list[LineCrops]
+    picture: Decoded | None
+
+
+def prepare(data: bytes, keep_picture: bool = True) -> Prepared:
+    """Decode a picture once and frame its candidate digits; raise PictureError when it cannot be read."""
+    decoded = decode_picture(data)
+    return Prepared(lines=page_from_decoded(decoded), picture=decoded if keep_picture else None)
+
+
+def read_picture(data: bytes, readers: Readers) -> Reading:
+    """Decode a picture once, find its digits and read them; raise PictureError (422) if none is a digit."""
+    reading = read_prepared([prepare(data)], readers)[0]
+    if not reading.number:
+        raise PictureError("no digit found", status=422)
+    return reading
+
+
+def read_prepared(pictures: list[Prepared], readers: Readers, max_batch: int | None = None) -> list[Reading]:
+    """Read many prepared pictures: all candidate digits in one batch, all wide marks' strips in another."""
+    numbers = [number for picture in pictures for line in picture.lines for number in line.numbers]
+    inputs = [candidate.crop.pixels for number in numbers for candidate in number.candidates]
+    options = {} if max_batch is None else {"max_batch": max_batch}
+    stacked = np.stack(inputs) if inputs else np.zeros((0, 28, 28), np.uint8)
+    probabilities = np.asarray(readers.classifier.probabilities(stacked, **options), np.float64)
+    checks = readers.marks.probabilities(stacked, **options)[:, 0] if readers.marks is not None and inputs else None
+    strips = [strip for number in numbers for strip in number.strips] if readers.sequence is not None else []
+    sequences = dict(zip(map(id, strips), readers.sequence.read([strip.pixels for strip in strips]), strict=True)) \
+        if strips else {}
+    chosen, position = {}, 0
+    for number in numbers:
+        count = len(number.candidates)
+        rows = list(probabilities[position:position + count])
+        digit_odds = None if checks is None else list(checks[position:position + count])
+        chosen[id(number)] = read_number(number, rows, sequences, digit_odds)
+        position += count
+    return [Reading(lines=[LineReading(numbers=[NumberReading(digits=chosen[id(number)], box=number.box)
+                                                for number in line.numbers], box=line.box)
+                           for line in picture.lines], model=readers.model_name, picture=picture.picture)
+            for picture in pictures]
+
+
+def read_number(number: NumberCrops, rows: list[np.ndarray], sequences: dict,
+                digit_odds: list[float] | None = None) -> list[DigitReading]:
+    """Return a number's marks read: the classifier's surest path, wide marks read as sequences, verdicts given.
+
+    ``digit_odds`` holds, per candidate, the mark checker's probability that it is a digit at all.
+    """
+    by_part = {strip.part: strip for strip in number.strips if id(strip) in sequences}
+    odds = dict(zip(map(id, number.candidates), digit_odds, strict=True)) if digit_odds is not None else {}
+    digits = []
+    for candidate, row in choose_path(number, rows):
+        strip = by_part.get(candidate.first) if candidate.first == candidate.last else None
+        read = sequences[id(strip)] if strip is not None else []
+        if len(read) >= 2:
+            digits.extend(_sequence_digit(strip, index, read) for index in range(len(read)))
+        else:
+            digits.append(_digit_reading(candidate.crop, row, odds.get(id(candidate))))
+    return digits
+
+
+def choose_path(number: NumberCrops, rows: list[np.ndarray]) -> list[tuple[CandidateCrop, np.ndarray]]:
+    """Choose how to read a number's marks as digits: the path through its candidates the model is surest of.
+
+    Each candidate scores the log of the model's confidence plus its prior (two separate marks
+    joined count against it); the path with the highest total, marks first to last, wins
+    (dynamic programming over the marks).
+    """
+    best: list[tuple[float, list] | None] = [(0.0, [])] + [None] * number.part_count
+    ordered = sorted(zip(number.candidates, rows, strict=True), key=lambda pair: (pair[0].first, pair[0].last))
+    for candidate, row in ordered:
+        start = best[candidate.first]
+        if start is None:
+            continue
+        total = start[0] + math.log(max(float(row.max()), 1e-12)) + candidate.candidate.log_prior
+        end = candidate.last + 1
+        if best[end] is None or total > best[end][0]:
+            best[end] = (total, start[1] + [(candidate, row)])
+    return best[number.part_count][1]
+
+
+def _digit_reading(crop: DigitCrop, row: np.ndarray, digit_probability: float | None) -> DigitReading:
+    best = int(row.argmax())
+    return DigitReading(digit=best, confidence=float(row[best]), probabilities=[float(value) for value in row],
+                        box=crop.box, pixels=crop.pixels,
+                        verdict=verdict_of(float(row[best]),
+                                           None if digit_probability is None else float(digit_probability)))
+
+
+def _sequence_digit(strip: StripCrop, index: int, read: list[DecodedDigit]) -> DigitReading:
+    """Return one digit the sequence reader read in a strip, with its box and 28x28 view from its columns."""
+    digit = read[index]
+    # A digit's columns reach halfway to its neighbours' frames.
+    first = FRAME_WIDTH * (read[index - 1].last_frame + digit.first_frame + 1) / 2 if index else 0
+    last = (FRAME_WIDTH * (digit.last_frame + read[index + 1].first_frame + 1) / 2 if index + 1 < len(read)
+            else strip.pixels.shape[1])
+    left, right = strip.picture_columns(first, last)
+    view = strip.pixels[:, int(first):max(int(last), int(first) + 1)].astype(np.float32) / 255.0
+    _x, y, _width, height = strip.box
+    return DigitReading(digit=digit.digit, confidence=digit.confidence,
+                        probabilities=[float(value) for value in digit.probabilities],
+                        box=(left, y, max(1, right - left), height), pixels=to_mnist_square(view),
+                        verdict=verdict_of(digit.confidence, None))
