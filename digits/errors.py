@@ -15,3 +15,7 @@ class PictureError(ValueError):
 def short_reason(error: Exception) -> str:
     """Return the first line of an exception's message, at most 120 characters, for users."""
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
+
+
+class ModelError(RuntimeError):
+    """A model file that cannot serve: missing, unreadable, damaged, or answering what its card does not."""

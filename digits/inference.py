@@ -15,6 +15,8 @@ import numpy as np
 from digits.calibration import apply_temperature
 from digits.config import IMAGE_SIDE, MODEL_DIR, NUM_CLASSES, card_path, model_path
 from digits.ctc import DecodedDigit, greedy_decode
+from digits.errors import ModelError, short_reason
+from digits.health import verify
 from digits.preprocess.framing import to_model_input
 from digits.profiles import DIGIT_MODEL_NAMES, MARKS_MODEL, SEQUENCE_MODEL
 from digits.runtimes import BATCH_BUCKETS, candidates
@@ -58,6 +60,8 @@ class Classifier:
             outputs.append(np.asarray(self.function(chunk))[: min(len(chunk), count - start)])
         if not outputs:
             return np.zeros((0, NUM_CLASSES), np.float32)
+        if not all(np.isfinite(output).all() for output in outputs):
+            raise ModelError(f"model {self.name} answered a probability that is not a number")
         # Calibrated, whatever runs the model: the confidence shown is the one that means what it says.
         return apply_temperature(np.concatenate(outputs), self.temperature)
 
@@ -100,23 +104,34 @@ def load_runner(name: str, model_dir: Path = MODEL_DIR, runtime: str = "auto", l
                                 f"train one with: python trainer.py --model {name}")
     card_file = card_path(name, model_dir)
     card = json.loads(card_file.read_text()) if card_file.exists() else {"name": path.stem}
-    model = None
+    model, passed_over = None, []
     for index, choice in enumerate(choices):
         net = choice.load_current(path)
         if net is None:
-            if model is None:
-                from digits.quiet import import_keras
-
-                model = import_keras().models.load_model(path, compile=False)
+            model = model or _keras_model(path)
             try:
                 net = choice.from_model(model, path)
             except RuntimeError as error:
                 if index + 1 == len(choices):
                     raise
-                (log or _warn)(f"{path.name}: serving with {choices[index + 1].title} ({error})")
+                passed_over.append(f"{path.name}: serving with {choices[index + 1].title} ({error})")
                 continue
+        verify(net, card, path.name)  # a damaged model is refused here, in one line, without warnings first
+        for message in passed_over:
+            (log or _warn)(message)
         return net, choice, card
     raise AssertionError("unreachable: the last runtime either serves or raises")
+
+
+def _keras_model(path: Path):
+    """Load an .h5 with Keras, or raise ModelError in one line when the file is not a Keras model."""
+    from digits.quiet import import_keras
+
+    try:
+        return import_keras().models.load_model(path, compile=False)
+    except Exception as error:  # noqa: BLE001 - an empty, text or truncated file: all one answer for people
+        raise ModelError(f"{path.name} cannot be read as a Keras model ({short_reason(error)}); "
+                         "train it again or restore the file") from None
 
 
 def _warn(message: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import socket
 import struct
 import uuid
@@ -126,3 +127,31 @@ def build_corpus() -> dict[str, tuple[bytes, set[int]]]:
                                         exif=exif, quality=90), {200}),
         "12 MB body": (b"\xff" * (12 * 1024 * 1024), {413}),
     }
+
+
+def post_file(url: str, data: bytes, name: str = "picture.png", timeout: float = 10) -> tuple[int, dict]:
+    """POST a picture to ``url`` as a careful client does: headers first with "Expect: 100-continue",
+    the body only once the server says to go on. A server that refuses the body outright (too
+    large) is heard without the body being sent, as curl does it."""
+    import http.client
+    import select
+    import socket as sockets
+    from urllib.parse import urlsplit
+
+    body, content_type = multipart(data, filename=name)
+    address = urlsplit(url)
+    with sockets.create_connection((address.hostname, address.port), timeout=timeout) as connection:
+        connection.sendall((f"POST {address.path or '/'} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+                            "Expect: 100-continue\r\nConnection: close\r\n\r\n").encode())
+        reader = connection.makefile("rb")
+        if select.select([connection], [], [], timeout)[0]:
+            first = reader.peek(12)[:12] if hasattr(reader, "peek") else b""
+            if first.startswith(b"HTTP/1.1 100"):
+                reader.readline()
+                reader.readline()  # the blank line after "100 Continue"
+                connection.sendall(body)
+        response = http.client.HTTPResponse(connection)
+        response.fp = reader
+        response.begin()
+        return response.status, json.loads(response.read())

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -10,22 +15,16 @@ import urllib.request
 
 import pytest
 
-from digits.config import SAMPLES_DIR
-from tests.helpers import build_corpus, multipart
+from digits.config import MODEL_DIR, PROJECT_ROOT, SAMPLES_DIR
+from tests.helpers import build_corpus, free_port, post_file
 
 CORPUS = build_corpus()
 
 
 def post(url: str, data: bytes, name: str = "picture.png", timeout: float = 10) -> tuple[int, dict, float]:
-    body, content_type = multipart(data, filename=name)
-    request = urllib.request.Request(url + "/api/predict", data=body, headers={"Content-Type": content_type})
     started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            status, payload = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, payload = error.code, error.read()
-    return status, json.loads(payload), time.perf_counter() - started
+    status, body = post_file(url + "/api/predict", data, name, timeout)
+    return status, body, time.perf_counter() - started
 
 
 def rss_kib(pid: int) -> int:
@@ -100,3 +99,74 @@ def test_load_from_concurrent_clients(live_server):
     assert results["wrong"] == 0 and results["errors"] == 0
     assert results["ok"] > 100
     assert after <= before * 1.10, f"RSS grew from {before} KiB to {after} KiB"
+
+
+def start(*arguments: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run api.py as a user would and wait for it to end (start-up failures end it at once)."""
+    return subprocess.run([sys.executable, "api.py", *arguments], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PORT": str(free_port())})
+
+
+def model_folder(tmp_path, damage) -> str:
+    """Copy the shipped CNN (model, card, serving file) to a folder and damage its .h5 as ``damage`` says."""
+    for suffix in (".h5", ".json", ".onnx", ".onnx.json"):
+        shutil.copy(MODEL_DIR / f"mnist_cnn{suffix}", tmp_path / f"mnist_cnn{suffix}")
+    h5 = tmp_path / "mnist_cnn.h5"
+    damage(h5)
+    return str(tmp_path)
+
+
+def overwrite_the_middle(h5) -> None:
+    data = bytearray(h5.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4096] = b"\xff" * 4096
+    h5.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage, says", [
+    (overwrite_the_middle, "mnist_cnn.h5"),
+    (lambda h5: h5.write_text("this is not a model\n"), "cannot be read as a Keras model"),
+    (lambda h5: h5.write_bytes(b""), "cannot be read as a Keras model"),
+], ids=["damaged in the middle", "text", "empty"])
+def test_a_damaged_model_ends_start_up_with_one_clear_line(tmp_path, damage, says):
+    result = start("--model-dir", model_folder(tmp_path, damage))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("api.py: error: ") and says in lines[0], result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_no_models_ends_start_up_with_one_clear_line(tmp_path):
+    result = start("--model-dir", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.strip() == \
+        "api.py: error: no trained model in " + tmp_path.name + "/; run: python trainer.py"
+
+
+def test_a_port_in_use_ends_start_up_with_one_clear_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = start("--port", str(port))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"api.py: error: cannot listen on 127.0.0.1:{port}") and "in use" in line
+
+
+@pytest.mark.parametrize("request_text, status", [
+    ("POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\nContent-Type: image/png\r\n\r\n", 413),
+    ("BROKEN\x00REQUEST\r\n\r\n", 400),
+])
+def test_the_servers_own_error_answers_are_json_with_our_headers(live_server, request_text, status):
+    import http.client
+    from urllib.parse import urlsplit
+
+    address = urlsplit(live_server["url"])
+    with socket.create_connection((address.hostname, address.port), timeout=5) as connection:
+        connection.sendall(request_text.encode("latin1"))
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        body = json.loads(response.read())
+    assert response.status == status and isinstance(body["error"], str)
+    assert "default-src 'self'" in response.getheader("Content-Security-Policy")
+    assert response.getheader("X-Content-Type-Options") == "nosniff"

@@ -227,3 +227,36 @@ def test_a_page_of_several_lines_and_numbers_is_shown_line_by_line_with_boxes(cl
     html = upload(client, png_bytes(page), path="/predict").get_data(as_text=True)
     assert 'id="text"' in html and html.count('class="line"') == 2
     assert html.count('class="number-box"') == 3 and html.count('class="box') == 7
+
+
+def test_json_nested_a_hundred_thousand_deep_is_a_clear_400(client):
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/predict", data=body, content_type="application/json")
+    assert response.status_code == 400 and "nested too deeply" in response.get_json()["error"]
+
+
+def test_a_wrong_method_says_which_methods_are_allowed(client):
+    response = client.get("/api/predict")
+    assert response.status_code == 405 and set(response.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
+    assert response.is_json
+
+
+def test_too_many_form_parts_is_not_called_too_large(client):
+    fields = {f"field{index}": "x" for index in range(1200)}  # werkzeug's limit is 1,000 parts
+    response = client.post("/api/predict", data=fields, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "too many fields" in response.get_json()["error"] and "MB" not in response.get_json()["error"]
+
+
+def test_an_mpo_photo_reads_like_its_jpeg_twin(shipped_client):
+    from PIL import Image
+
+    jpeg = (SAMPLES_DIR / "photo_4.jpg").read_bytes()
+    first = Image.open(io.BytesIO(jpeg)).convert("RGB")
+    buffer = io.BytesIO()
+    first.save(buffer, format="MPO", save_all=True, append_images=[first.rotate(90)], quality=95)
+    assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"
+    from_jpeg = upload(shipped_client, jpeg, "photo_4.jpg").get_json()
+    from_mpo = upload(shipped_client, buffer.getvalue(), "photo_4.mpo.jpg").get_json()
+    assert from_mpo["number"] == from_jpeg["number"] == "4"
+    assert from_mpo["digits"][0]["box"] == from_jpeg["digits"][0]["box"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from digits.config import MAX_PIXELS
 from digits.errors import PictureError, short_reason
@@ -15,10 +17,24 @@ from digits.errors import PictureError, short_reason
 # Pillow's own bomb guard must not fire before ours, which answers with a clear 413.
 Image.MAX_IMAGE_PIXELS = None
 
-ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+ACCEPTED_FORMATS = ("PNG", "JPEG", "MPO", "GIF", "BMP", "WEBP", "TIFF")  # MPO: a phone's JPEG with more inside
 ACCEPTED_TEXT = "PNG, JPEG, GIF, BMP, WebP or TIFF"
 # Large pictures are shrunk to this long side before any work, so time is bounded.
 WORKING_SIDE = 640
+# Memory per picture is bounded too: decoded pixels over this are refused; decodes over
+# BIG_DECODE_BYTES take one of BIG_DECODES slots, waiting at most DECODE_WAIT_SECONDS for one.
+MAX_DECODED_BYTES = 192 * 2 ** 20
+BIG_DECODE_BYTES = 16 * 2 ** 20
+BIG_DECODES = 2
+DECODE_WAIT_SECONDS = 20
+_BIG_DECODES = threading.BoundedSemaphore(BIG_DECODES)
+BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "La": 2, "I;16": 2, "I;16B": 2, "I;16L": 2,
+                   "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3}  # any other mode: 4
+ORIENTATION = 0x0112  # the EXIF tag that says how a camera held the picture
+SWAPS_SIDES = (5, 6, 7, 8)
+TRANSPOSES = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}
 
 
 @dataclass(frozen=True)
@@ -60,25 +76,35 @@ def check_pixel_count(width: int, height: int) -> None:
 
 
 def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
-    """Decode bytes into upright (EXIF applied) RGBA pixels, shrunk to about ``longest_side``."""
+    """Decode bytes into upright (EXIF applied) RGBA pixels, shrunk to about ``longest_side``.
+
+    Memory stays bounded: a big JPEG is decoded already shrunk, every picture is shrunk in its own
+    mode before it grows to float RGBA, a picture whose decoded pixels would exceed
+    MAX_DECODED_BYTES is refused (413), and at most BIG_DECODES large ones decode at once.
+    """
     picture = open_picture(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            orientation = picture.getexif().get(ORIENTATION, 1)
+            width, height = picture.size if orientation not in SWAPS_SIDES else picture.size[::-1]
             if picture.format == "JPEG" and max(picture.size) >= 2 * longest_side:
                 # Let the JPEG decoder shrink big photos itself (by 1/2, 1/4 or 1/8, never below
-                # the working size): far faster than decoding every pixel.
+                # the working size): far faster, and a fraction of the memory.
                 factor = max(picture.size) / longest_side
                 mode = picture.mode if picture.mode in ("L", "RGB") else "RGB"
                 picture.draft(mode, (int(picture.size[0] / factor), int(picture.size[1] / factor)))
-            picture.seek(0)  # the first frame of an animation
-            picture.load()
-            picture = _to_8bit(ImageOps.exif_transpose(picture))
-            width, height = picture.size
-            reduction = max(picture.size) // longest_side
-            if reduction >= 2:
-                # Shrink in the picture's own mode before anything grows to float RGBA.
-                picture = _reduce(picture, reduction)
+            decoded_bytes = picture.size[0] * picture.size[1] * BYTES_PER_PIXEL.get(picture.mode, 4)
+            if decoded_bytes > MAX_DECODED_BYTES:
+                raise PictureError(f"the picture would take {decoded_bytes / 2 ** 20:.0f} MB to decode; the limit is "
+                                   f"{MAX_DECODED_BYTES / 2 ** 20:.0f} MB: send it smaller or as a JPEG", status=413)
+            with _decode_slot(decoded_bytes):
+                picture.seek(0)  # the first frame of an animation, the first picture of a phone's MPO
+                picture.load()
+                picture = _shrunk(picture, max(picture.size) // longest_side)
+            picture = _to_8bit(picture)
+            if orientation in TRANSPOSES:
+                picture = picture.transpose(TRANSPOSES[orientation])
             # A grey picture (most scans, MNIST files) needs no colour-to-grey step later.
             grey = np.asarray(picture, dtype=np.float32) / 255.0 if picture.mode == "L" else None
             return Decoded(rgba=_to_rgba(picture), width=width, height=height, grey=grey)
@@ -88,8 +114,36 @@ def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
         raise PictureError(f"the picture is damaged or truncated ({short_reason(error)})") from None
 
 
-def _reduce(picture: Image.Image, factor: int) -> Image.Image:
-    if picture.mode not in ("L", "LA", "RGB", "RGBA"):
+@contextlib.contextmanager
+def _decode_slot(decoded_bytes: int):
+    """Hold one of BIG_DECODES slots while a large picture decodes (small ones need none)."""
+    if decoded_bytes <= BIG_DECODE_BYTES:
+        yield
+        return
+    if not _BIG_DECODES.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise PictureError("the server is busy decoding other large pictures; try again in a moment", status=503)
+    try:
+        yield
+    finally:
+        _BIG_DECODES.release()
+
+
+def _shrunk(picture: Image.Image, factor: int) -> Image.Image:
+    """Return the picture shrunk by a whole factor in its own mode, without growing it first."""
+    if picture.mode.startswith("I;16"):  # 16-bit grey: averaged in NumPy, then made 8-bit
+        grey = np.asarray(picture, dtype=np.uint16)
+        if factor >= 2:
+            rows, columns = (grey.shape[0] // factor) * factor, (grey.shape[1] // factor) * factor
+            grey = grey[:rows, :columns].reshape(rows // factor, factor, columns // factor, factor).mean(axis=(1, 3))
+        return Image.fromarray(np.clip(np.round(grey / 257.0), 0, 255).astype(np.uint8), mode="L")
+    if factor < 2:
+        return picture
+    if picture.mode == "P":  # a palette cannot be averaged; the nearest pixel keeps its colours
+        return picture.resize((max(1, picture.size[0] // factor), max(1, picture.size[1] // factor)),
+                              Image.Resampling.NEAREST)
+    if picture.mode == "1":
+        picture = picture.convert("L")
+    elif picture.mode not in ("L", "LA", "RGB", "RGBA", "I", "F", "CMYK", "PA"):
         picture = picture.convert("RGBA")
     return picture.reduce(factor)
 
@@ -97,14 +151,13 @@ def _reduce(picture: Image.Image, factor: int) -> Image.Image:
 def _to_8bit(picture: Image.Image) -> Image.Image:
     """Turn 16-bit and 32-bit grey pictures into 8-bit grey ones; others pass unchanged."""
     if picture.mode.startswith("I;16"):
-        grey = np.asarray(picture, dtype=np.float32) / 257.0
-    elif picture.mode in ("I", "F"):
+        return _shrunk(picture, 1)
+    if picture.mode in ("I", "F"):
         grey = np.asarray(picture, dtype=np.float32)
         top = float(grey.max()) if grey.size else 0.0
         grey = grey / 257.0 if top > 255 else (grey * 255.0 if 0 < top <= 1.0 else grey)
-    else:
-        return picture
-    return Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8), mode="L")
+        return Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8), mode="L")
+    return picture
 
 
 def _to_rgba(picture: Image.Image) -> np.ndarray:

@@ -78,6 +78,11 @@ class DigitTask:
         return calibration_record((validation_probabilities, labels), test,
                                   f"{len(data.validation_rows)} validation digits{drawn} (never trained on)"), test
 
+    def check_set(self, test_data: Digits) -> tuple[np.ndarray, str]:
+        """Return the pictures a loaded model is checked on: the first two test digits of each class."""
+        chosen = [index for digit in range(10) for index in np.flatnonzero(test_data.labels == digit)[:2]]
+        return to_model_input(test_data.images[chosen]), "the first two MNIST test digits of each class"
+
     def check_pictures(self, data: PreparedData) -> np.ndarray:
         """Return what a derived runtime is checked on: the whole test set."""
         return self.check_pictures_for_test(data.test)

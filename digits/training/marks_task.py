@@ -71,6 +71,12 @@ class MarksTask:
         return calibration_record((probabilities, labels), test,
                                   f"{len(labels)} validation digits and non-digits (never trained on)"), test
 
+    def check_set(self, test_data: Digits) -> tuple[np.ndarray, str]:
+        """Return the pictures a loaded model is checked on: two test digits of each class, ten non-digits."""
+        chosen = [index for digit in range(10) for index in np.flatnonzero(test_data.labels == digit)[:2]]
+        pictures = np.concatenate([test_data.images[chosen].reshape(-1, 28, 28), non_digits(10, TEST_SEED)])
+        return to_model_input(pictures), "two MNIST test digits of each class and ten test non-digits"
+
     def check_pictures(self, data: PreparedData) -> np.ndarray:
         """Return what a derived runtime is checked on: the test pictures."""
         return to_model_input(data.test_inputs[0])

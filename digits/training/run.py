@@ -16,6 +16,7 @@ import numpy as np
 
 from digits.config import card_path, model_path
 from digits.data import Digits, read_csv
+from digits.health import check_record
 from digits.training.calibrating import calibration_record, write_reliability_diagram
 from digits.training.card import model_card, write_card
 from digits.training.digit_task import DigitTask
@@ -72,6 +73,7 @@ def save_outputs(run: Run, task, model, results: dict, outputs, log) -> dict:
     model.save(path, include_optimizer=False)
     serving = export_for_serving(model, path, task.check_pictures(run.data), log)
     card = model_card(run, model, results, serving)
+    card["check"] = check_record(lambda batch: model(batch, training=False), *task.check_set(run.data.test))
     calibrated = task.calibration(model, run.data, outputs)
     calibration, calibration_test = calibrated if calibrated is not None else (None, None)
     if calibration is not None:
@@ -125,6 +127,7 @@ def export_trained(config: TrainingConfig, log=print) -> dict:
     model = import_keras().models.load_model(path, compile=False)
     card = json.loads(card_file.read_text())
     card["serving"] = export_for_serving(model, path, task.check_pictures_for_test(test_data), log)
+    card["check"] = check_record(lambda batch: model(batch, training=False), *task.check_set(test_data))
     write_card(card, card_file)
     return card
 

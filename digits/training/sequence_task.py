@@ -84,6 +84,10 @@ class SequenceTask:
         """Return None: the sequence reader's confidences are not recalibrated."""
         return None
 
+    def check_set(self, test_data: Digits) -> tuple[np.ndarray, str]:
+        """Return the strips a loaded model is checked on: the first eight test strips."""
+        return pad_strips(test_strips(test_data, 8)[0]), "the first eight test strips"
+
     def check_pictures(self, data: PreparedData) -> np.ndarray:
         """Return what a derived runtime is checked on: test strips, padded to one width."""
         return pad_strips(data.test_inputs[0][:CHECK_STRIPS])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, make_response, request
 from werkzeug.exceptions import HTTPException
 
 from digits.web.pages import render_index
@@ -25,12 +25,19 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(_error):
-        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        return error_response(f"the upload is larger than {limit} MB; send a smaller picture", 413)
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None and request.content_length <= limit:  # small, but too many parts
+            return error_response('the form has too many fields; send one picture in the field "image"', 413)
+        return error_response(f"the upload is larger than {limit // (1024 * 1024)} MB; send a smaller picture", 413)
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        return error_response(error.description or error.name, error.code or 400)
+        response, status = error_response(error.description or error.name, error.code or 400)
+        if getattr(error, "valid_methods", None):  # 405 says which methods the address does take
+            response = make_response(response, status)
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+            return response
+        return response, status
 
     @app.errorhandler(Exception)
     def unexpected(error):  # never a stack trace to users

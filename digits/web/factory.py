@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from digits.config import MAX_UPLOAD_BYTES, MODEL_DIR, SAMPLES_DIR, STATIC_DIR, TEMPLATES_DIR
+from digits.errors import ModelError
 from digits.web.errors import register_error_handlers
 from digits.web.state import Service, install
 from digits.web.views import blueprint
@@ -26,6 +28,7 @@ SECURITY_HEADERS = {
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: load the models once (or take injected ones), register views and handlers."""
     app = Flask("digits.web", template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR))
+    app.json = StrictJSON(app)
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         MODEL_DIR=MODEL_DIR,
@@ -64,8 +67,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+class StrictJSON(DefaultJSONProvider):
+    """Flask's JSON, refusing NaN and Infinity (strict parsers reject them): an error, never such a body."""
+
+    def dumps(self, obj, **kwargs) -> str:
+        """Serialise ``obj``; raise ValueError for a float that is not finite."""
+        return super().dumps(obj, allow_nan=False, **kwargs)
+
+
 def _load_classifiers(app: Flask) -> dict:
-    """Load every model present in MODEL_DIR, most accurate first."""
+    """Load every model present in MODEL_DIR, most accurate first, each checked as it loads.
+
+    The default model (the one asked for, else the most accurate present) must be healthy, or the
+    app refuses to start (ModelError); another that fails its check is left out with a warning.
+    """
     from digits.inference import available_models, load_classifier
 
     model_dir = Path(app.config["MODEL_DIR"])
@@ -75,8 +90,15 @@ def _load_classifiers(app: Flask) -> dict:
         raise ValueError(f"no model {wanted!r} in {model_dir.name}/; present: {', '.join(names) or 'none'}")
     if not names:
         raise FileNotFoundError(f"no trained model in {model_dir.name}/; run: python trainer.py")
-    runtime = app.config["RUNTIME"]
-    return {name: load_classifier(name, model_dir, runtime, log=app.logger.warning) for name in names}
+    default, runtime = wanted or names[0], app.config["RUNTIME"]
+    classifiers = {default: load_classifier(default, model_dir, runtime, log=app.logger.warning)}
+    for name in names:
+        if name != default:
+            try:
+                classifiers[name] = load_classifier(name, model_dir, runtime, log=app.logger.warning)
+            except ModelError as error:
+                app.logger.warning("left out: %s", error)
+    return classifiers
 
 
 def load_samples(samples_dir: Path) -> dict[str, bytes]:

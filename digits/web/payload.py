@@ -32,7 +32,11 @@ def chosen_classifier():
 def uploaded_picture() -> tuple[bytes, str]:
     """Return the picture's bytes and a display name from a form, multipart or JSON request."""
     if request.is_json:
-        payload = request.get_json(silent=True)
+        try:
+            payload = request.get_json(silent=True)
+        except RecursionError:  # nested deeper than Python's parser goes: not a picture request
+            raise PictureError("the JSON is nested too deeply; send {\"image\": \"data:image/png;base64,...\"}") \
+                from None
         if not isinstance(payload, dict) or "image" not in payload:
             raise PictureError('send JSON like {"image": "data:image/png;base64,..."}')
         return bytes_from_data_uri(payload["image"]), "drawing"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, render_template
 
-from digits.errors import PictureError
+from digits.errors import ModelError, PictureError
 from digits.reading import LOW_CONFIDENCE, read_picture
 from digits.web.errors import error_response
 from digits.web.pages import png_data_uri, preview_data_uri, render_index
@@ -28,6 +28,8 @@ def predict_page():
         reading = read_picture(data, service_of().readers(chosen_classifier()))
     except PictureError as error:
         return error_response(error.message, error.status)
+    except ModelError:
+        return error_response("the model could not read this picture; please try again later", 503)
     digits = [{"reading": digit, "input_uri": png_data_uri(digit.pixels)} for digit in reading.digits]
     return render_template("predict.html", reading=reading, digits=digits, filename=name, low_confidence=LOW_CONFIDENCE,
                            preview_uri=preview_data_uri(reading.picture),
@@ -42,6 +44,8 @@ def api_predict():
         reading = read_picture(data, service_of().readers(chosen_classifier()))
     except PictureError as error:
         return jsonify(error=error.message), error.status
+    except ModelError:
+        return jsonify(error="the model could not read this picture; please try again later"), 503
     return jsonify(reading.to_json())
 
 
