@@ -25,13 +25,14 @@ def free_port() -> int:
 
 
 def start_server(command: list[str] | None = None, port: int | None = None, ready_path: str = "/healthz",
-                 timeout: float = 60.0, extra_env: dict | None = None) -> tuple[subprocess.Popen, int, float]:
+                 timeout: float = 60.0, extra_env: dict | None = None,
+                 cwd: Path | None = None) -> tuple[subprocess.Popen, int, float]:
     """Start a server process the way the README does; return it, its port and seconds to first answer."""
     port = port or free_port()
     command = command or [sys.executable, "api.py"]
     environment = dict(os.environ, PORT=str(port), PYTHONUNBUFFERED="1", **(extra_env or {}))
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(command, cwd=cwd or ROOT, env=environment, stdout=subprocess.DEVNULL,
                                stderr=subprocess.STDOUT)
     while time.perf_counter() - started < timeout:
         if process.poll() is not None:

@@ -6,17 +6,32 @@ import base64
 
 import cv2
 import numpy as np
-from flask import render_template
+from flask import render_template, request
 
 from digits.preprocess import Decoded, transparent_background
 from digits.web.state import service_of
 
 
 def index_context() -> dict:
-    """Values the index page needs besides an error message."""
+    """Values the index page needs besides an error message: the examples, the models and the one chosen."""
     service = service_of()
-    return {"samples": list(service.samples), "models": list(service.classifiers),
-            "default_model": service.default_model}
+    asked = request.args.get("model", "") or request.form.get("model", "")
+    return {"samples": list(service.samples), "models": [model_choice(name, classifier)
+                                                         for name, classifier in service.classifiers.items()],
+            "chosen_model": asked if asked in service.classifiers else service.default_model}
+
+
+def model_choice(name: str, classifier) -> dict:
+    """Return how the page offers a model: its name, and what it is (kind, accuracy, size) in words."""
+    from digits.profiles import PROFILES
+
+    card = classifier.card
+    parts = [PROFILES[name].summary if name in PROFILES else "a model"]
+    if card.get("test_accuracy") is not None:
+        parts.append(f"{card['test_accuracy']:.2%} right on MNIST's test set")
+    if card.get("parameters"):
+        parts.append(f"{card['parameters'] / 1000:,.0f}k parameters")
+    return {"name": name, "text": f"{name}: " + ", ".join(parts)}
 
 
 def render_index(error: str | None = None) -> str:

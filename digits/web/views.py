@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, render_template
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from digits.errors import ModelError, PictureError
 from digits.reading import LOW_CONFIDENCE, read_picture
@@ -20,6 +20,13 @@ def index():
     return render_index()
 
 
+@blueprint.get("/predict")
+def predict_page_again():
+    """A result page cannot be reloaded or bookmarked (it answers a form): go back to the start page."""
+    model = request.args.get("model")
+    return redirect(url_for("digits.index", **({"model": model} if model else {})), code=303)
+
+
 @blueprint.post("/predict")
 def predict_page():
     """Read the picture sent by the form and show the result page."""
@@ -32,6 +39,7 @@ def predict_page():
         return error_response("the model could not read this picture; please try again later", 503)
     digits = [{"reading": digit, "input_uri": png_data_uri(digit.pixels)} for digit in reading.digits]
     return render_template("predict.html", reading=reading, digits=digits, filename=name, low_confidence=LOW_CONFIDENCE,
+                           model_key=chosen_classifier().name,
                            preview_uri=preview_data_uri(reading.picture),
                            width=reading.picture.width, height=reading.picture.height)
 
@@ -46,7 +54,11 @@ def api_predict():
         return jsonify(error=error.message), error.status
     except ModelError:
         return jsonify(error="the model could not read this picture; please try again later"), 503
-    return jsonify(reading.to_json())
+    answer = reading.to_json()
+    if request.args.get("inputs") == "1":  # the 28x28 pictures the model saw, for live views
+        for mark, digit in zip(answer["digits"], reading.digits, strict=True):
+            mark["input"] = png_data_uri(digit.pixels)
+    return jsonify(answer)
 
 
 @blueprint.get("/healthz")
