@@ -117,3 +117,49 @@ def wilson_interval(correct: int, count: int, z: float = 1.96) -> tuple[float, f
     centre = (share + z * z / (2 * count)) / (1 + z * z / count)
     spread = z * np.sqrt(share * (1 - share) / count + z * z / (4 * count * count)) / (1 + z * z / count)
     return centre - spread, centre + spread
+
+
+def picture_reader(in_process: bool, model: str | None = None):
+    """Return (read, server process or None): read(bytes) -> (status, JSON body, seconds).
+
+    Through the real server started as the README does (the figures that count), or in this
+    process with the same models (a quick look while tuning).
+    """
+    if in_process:
+        from digits.errors import PictureError
+        from digits.inference import available_models, load_classifier, load_mark_checker, load_sequence_reader
+        from digits.reading import Readers, read_picture
+
+        readers = Readers(load_classifier(model or available_models()[0]), load_sequence_reader(), load_mark_checker())
+
+        def read(data: bytes):
+            started = time.perf_counter()
+            try:
+                return 200, read_picture(data, readers).to_json(), time.perf_counter() - started
+            except PictureError as error:
+                return error.status, {"error": error.message}, time.perf_counter() - started
+
+        return read, None
+    process, port, startup = start_server()
+    print(f"server ready in {startup:.1f} s")
+    client = Client(port)
+    path = "/api/predict" + (f"?model={model}" if model else "")
+    return (lambda data: client.post_picture(data, path)), process
+
+
+def canvas_png(ink: np.ndarray, size: tuple[int, int], rng: np.random.Generator) -> bytes:
+    """Return ink (float 0..1) drawn at a random place on a transparent canvas of ``size``, as PNG bytes."""
+    import cv2
+
+    width, height = size
+    factor = min(1.0, (width - 20) / ink.shape[1], (height - 20) / ink.shape[0])
+    if factor < 1:
+        ink = cv2.resize(ink, (int(ink.shape[1] * factor), int(ink.shape[0] * factor)), interpolation=cv2.INTER_AREA)
+    canvas = np.zeros((height, width), np.float32)
+    x, y = int(rng.integers(0, width - ink.shape[1] + 1)), int(rng.integers(0, height - ink.shape[0] + 1))
+    canvas[y:y + ink.shape[0], x:x + ink.shape[1]] = ink
+    alpha = np.round(np.clip(canvas, 0, 1) * 255).astype(np.uint8)
+    ok, encoded = cv2.imencode(".png", np.dstack([np.zeros_like(alpha)] * 3 + [alpha]))
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return encoded.tobytes()

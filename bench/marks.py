@@ -16,7 +16,7 @@ import sys
 import time
 
 import numpy as np
-from common import Client, percentiles, start_server, stop_server, wilson_interval
+from common import percentiles, picture_reader, stop_server, wilson_interval
 from realworld import make_cases
 from synth_marks import canvas_of_mark, mark_of, photo_of_mark
 
@@ -35,32 +35,6 @@ def non_digit_case(kind: str, index: int, rng: np.random.Generator) -> bytes:
         return photo_of_mark(ink, rng)
     ink, _name = mark_of(kind, rng, rng.uniform(100, 220))
     return canvas_of_mark(ink, rng)
-
-
-def reader(args):
-    """Return (function bytes -> (status, JSON body, seconds), server process or None)."""
-    if args.in_process:
-        from digits.errors import PictureError
-        from digits.inference import available_models, load_classifier, load_mark_checker, load_sequence_reader
-        from digits.reading import Readers, read_picture
-
-        readers = Readers(load_classifier(args.model or available_models()[0]), load_sequence_reader(),
-                          load_mark_checker())
-
-        def read(data: bytes):
-            started = time.perf_counter()
-            try:
-                body = read_picture(data, readers).to_json()
-                return 200, body, time.perf_counter() - started
-            except PictureError as error:
-                return error.status, {"error": error.message}, time.perf_counter() - started
-
-        return read, None
-    process, port, startup = start_server()
-    print(f"server ready in {startup:.1f} s")
-    client = Client(port)
-    return (lambda data: client.post_picture(data, "/api/predict" + (f"?model={args.model}" if args.model else ""))), \
-        process
 
 
 def refused(status: int, body: dict) -> bool:
@@ -113,7 +87,7 @@ def main() -> int:
     args = parser.parse_args()
     ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=lambda message: None)
     test = read_csv(TEST_CSV)
-    read, process = reader(args)
+    read, process = picture_reader(args.in_process, args.model)
     print(f"{args.count} pictures per kind, seed {args.seed}")
     try:
         for kind in args.kinds.split(","):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from common import Client, percentiles, start_server, stop_server, wilson_interval
+from common import percentiles, picture_reader, stop_server, wilson_interval
 from synth_pages import canvas_page, choose_numbers, photo_of_page, text_of
 
 from digits.config import TEST_CSV, TRAIN_CSV
@@ -81,37 +81,6 @@ def make_case(kind: str, rng: np.random.Generator, images: np.ndarray, labels: n
     return render(layout, images, rng, touching=touching), text_of(layout, labels)
 
 
-def reader(args):
-    """Return a function bytes -> (status, text, seconds), through the server or in process."""
-    if args.in_process:
-        from digits.errors import PictureError
-        from digits.inference import available_models, load_classifier, load_mark_checker, load_sequence_reader
-        from digits.reading import Readers, read_picture
-
-        readers = Readers(load_classifier(args.model or available_models()[0]), load_sequence_reader(),
-                          load_mark_checker())
-
-        def read(data: bytes):
-            started = time.perf_counter()
-            try:
-                text = read_picture(data, readers).text
-                return 200, text, time.perf_counter() - started
-            except PictureError as error:
-                return error.status, "", time.perf_counter() - started
-
-        return read, None
-    process, port, startup = start_server()
-    print(f"server ready in {startup:.1f} s")
-    client = Client(port)
-    path = "/api/predict" + (f"?model={args.model}" if args.model else "")
-
-    def read(data: bytes):
-        status, body, seconds = client.post_picture(data, path)
-        return status, body.get("text", "") if status == 200 else "", seconds
-
-    return read, process
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=500, help="pictures per kind (default 500)")
@@ -125,7 +94,7 @@ def main() -> int:
     test = read_csv(TEST_CSV)
     images = test.images.reshape(-1, 28, 28)
     out_dir = Path(__file__).resolve().parent / "out"
-    read, process = reader(args)
+    read, process = picture_reader(args.in_process, args.model)
     failed = False
     print(f"{args.count} pictures per kind, seed {args.seed}")
     print(f"{'kind':16} {'exact':>16} {'95% interval':>13} {'lines exact':>12} {'digits':>8} {'p50 ms':>7} "
@@ -136,8 +105,9 @@ def main() -> int:
             tally = Tally()
             for index in range(args.count):
                 data, expected = make_case(kind, rng, images, test.labels)
-                status, got, seconds = read(data)
-                if not score(tally, expected, got if status == 200 else f"<{status}>", seconds) and args.save_misses:
+                status, body, seconds = read(data)
+                got = body.get("text", "") if status == 200 else f"<{status}>"
+                if not score(tally, expected, got, seconds) and args.save_misses:
                     out_dir.mkdir(exist_ok=True)
                     suffix = ".jpg" if data[:2] == b"\xff\xd8" else ".png"
                     shown = lambda text: text.replace("\n", "|").replace(" ", "_")  # noqa: E731

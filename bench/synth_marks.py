@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from common import canvas_png
 from synth import INKS, lighting, paper, photograph, place
 
 from digits.pen import tight
@@ -127,14 +128,4 @@ def photo_of_mark(ink: np.ndarray, rng: np.random.Generator) -> bytes:
 
 def canvas_of_mark(ink: np.ndarray, rng: np.random.Generator) -> bytes:
     """A 280x280 canvas drawing (black on transparent) of one mark, as PNG bytes."""
-    factor = min(1.0, 250 / max(ink.shape))
-    if factor < 1:
-        ink = cv2.resize(ink, (int(ink.shape[1] * factor), int(ink.shape[0] * factor)), interpolation=cv2.INTER_AREA)
-    canvas = np.zeros((280, 280), np.float32)
-    x, y = int(rng.integers(0, 280 - ink.shape[1] + 1)), int(rng.integers(0, 280 - ink.shape[0] + 1))
-    canvas[y:y + ink.shape[0], x:x + ink.shape[1]] = ink
-    alpha = np.round(np.clip(canvas, 0, 1) * 255).astype(np.uint8)
-    ok, encoded = cv2.imencode(".png", np.dstack([np.zeros_like(alpha)] * 3 + [alpha]))
-    if not ok:
-        raise ValueError("PNG encoding failed")
-    return encoded.tobytes()
+    return canvas_png(ink, (280, 280), rng)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from common import canvas_png
 from synth import INKS, PAPERS, ink_patch, lighting, photograph, place
 
 from digits.pen import redraw, tight
@@ -143,16 +144,4 @@ def canvas_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching
     brush = int(rng.uniform(0.06, 0.16) * height * 2.2) // 2 + 3
     ink, _baselines = write_page(layout, digits28, rng, height=height, touching=touching, brush=brush,
                                  line_spacing=(1.3, 1.8), number_gap=(1.2, 2.0), tilt_degrees=2)
-    canvas_width, canvas_height = size
-    factor = min(1.0, (canvas_width - 20) / ink.shape[1], (canvas_height - 20) / ink.shape[0])
-    if factor < 1.0:
-        ink = cv2.resize(ink, (int(ink.shape[1] * factor), int(ink.shape[0] * factor)), interpolation=cv2.INTER_AREA)
-    canvas = np.zeros((canvas_height, canvas_width), np.float32)
-    x = int(rng.integers(0, canvas_width - ink.shape[1] + 1))
-    y = int(rng.integers(0, canvas_height - ink.shape[0] + 1))
-    canvas[y:y + ink.shape[0], x:x + ink.shape[1]] = ink
-    alpha = np.round(np.clip(canvas, 0, 1) * 255).astype(np.uint8)
-    ok, encoded = cv2.imencode(".png", np.dstack([np.zeros_like(alpha)] * 3 + [alpha]))
-    if not ok:
-        raise ValueError("PNG encoding failed")
-    return encoded.tobytes()
+    return canvas_png(ink, size, rng)

@@ -130,12 +130,21 @@ def non_digit(rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
 
 
 def written_digit(digit28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Return a digit as a pen of some width writes it, framed as the server frames it."""
-    ink = written_ink(digit28, rng.uniform(40, 90), pad=4)
+    """Return a digit as it reaches the model from a photo or a canvas: a pen of some width or a round
+    brush, sometimes blurred and grainy, then framed as the server frames it."""
+    if rng.random() < 0.35:  # drawn on a canvas with a round brush
+        from digits.augment import brush_drawn
+
+        return brush_drawn(np.asarray(digit28, np.uint8), rng)
+    height = rng.uniform(40, 90)
+    ink = written_ink(digit28, height, pad=4)
     radius = int(rng.integers(0, 3))
     if radius:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
         ink = cv2.dilate(ink, kernel) if rng.random() < 0.5 else cv2.erode(ink, kernel)
+    if rng.random() < 0.5:  # a photo's blur and grain, before the server's threshold
+        ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(0.5, 0.03 * height))
+        ink = np.clip(ink + rng.normal(0, rng.uniform(0, 0.12), ink.shape).astype(np.float32), 0, 1)
     picture = framed(ink) if ink.max() > 0.5 else None
     return picture if picture is not None else np.asarray(digit28, np.uint8)
 

@@ -19,8 +19,8 @@ import numpy as np
 from digits.pen import redraw, tight, written_ink
 from digits.preprocess.strips import frame_strip
 
-LENGTHS = (1, 1, 2, 2, 3, 3, 4, 5, 6)  # digits per strip, equally likely: singles and pairs count most
-TOUCHING_SHARE = 0.5  # share of gaps where neighbours touch or overlap
+LENGTHS = (1, 2, 2, 3, 3, 4, 4, 5, 6)  # digits per strip, equally likely: pairs and triples count most
+TOUCHING_SHARE = 0.6  # share of gaps where neighbours touch or overlap
 
 
 def written(digit28: np.ndarray, height: float, rng: np.random.Generator, pen: float, brush: int | None):

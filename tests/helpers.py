@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from digits.config import MODEL_DIR, PROJECT_ROOT, model_path
-from digits.profiles import MODEL_NAMES
+from digits.profiles import DIGIT_MODEL_NAMES, MODEL_NAMES
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
@@ -50,8 +50,13 @@ def expected_number(name: str) -> str:
 
 
 def shipped_models() -> list[str]:
-    """Return the names of the models committed in model/."""
-    return [name for name in MODEL_NAMES if model_path(name, MODEL_DIR).exists()]
+    """Return the names of the digit models committed in model/."""
+    return [name for name in DIGIT_MODEL_NAMES if model_path(name, MODEL_DIR).exists()]
+
+
+def shipped_helper_models() -> list[str]:
+    """Return the names of the committed models that help the digit models (sequence reader, mark checker)."""
+    return [name for name in MODEL_NAMES if name not in DIGIT_MODEL_NAMES and model_path(name, MODEL_DIR).exists()]
 
 
 def free_port() -> int:

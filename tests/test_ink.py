@@ -16,6 +16,7 @@ from digits.preprocess import (
     to_grey,
     transparent_background,
 )
+from digits.preprocess.ink import middle_value
 from tests.helpers import png_bytes, stroke_digit
 
 
@@ -90,3 +91,24 @@ def test_the_grain_of_a_noisy_photo_does_not_grow_strokes_into_clouds(grain):
     boxes = find_digit_boxes(ink_mask(ink_map(page)))
     assert len(boxes) == 2
     assert all(width <= 20 and 95 <= height <= 120 for _x, _y, width, height in boxes)
+
+
+def _values(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
+    if kind == "uniform":
+        return rng.random(size)
+    if kind == "mostly zero":  # the paper's grain on a clean photo
+        return np.abs(rng.normal(size=size)) * (rng.random(size) < 0.3)
+    if kind == "three values":
+        return rng.integers(0, 3, size).astype(float)
+    if kind == "tight cluster":
+        return rng.normal(size=size) * 1e-6 + 5
+    return np.round(rng.random(size) * 255) / 255  # 8-bit pixels
+
+
+@pytest.mark.parametrize("kind", ["uniform", "mostly zero", "three values", "tight cluster", "8-bit"])
+def test_middle_value_is_the_upper_median_exactly_on_large_arrays(kind):
+    rng = np.random.default_rng(len(kind))
+    for _ in range(20):
+        size = int(rng.integers(4097, 90_000))
+        values = _values(kind, size, rng).astype(np.float32)
+        assert middle_value(values) == float(np.sort(values)[size // 2])

@@ -17,7 +17,7 @@ from digits.training import (
     predict_probabilities,
     split_validation,
 )
-from tests.helpers import shipped_models
+from tests.helpers import shipped_helper_models, shipped_models
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -140,6 +140,25 @@ def test_convolutional_models_train_briefly(small_csvs, tmp_path, name):
 
 def test_the_dense_model_is_shipped():
     assert "dense" in shipped_models()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", shipped_helper_models())
+def test_shipped_helper_model_figures_match_its_card(name, mnist_test):
+    """The sequence reader and the mark checker measured again, as served, on their test sets."""
+    from digits.inference import load_classifier, load_sequence_reader
+    from digits.training import marks_task, sequence_task
+
+    card = json.loads(card_path(name).read_text())
+    if name == "sequence":
+        strips, digits = sequence_task.test_strips(mnist_test, card["test_count"])
+        read = [[digit.digit for digit in got] for got in load_sequence_reader().read(strips)]
+        accuracy = float(np.mean([got == list(want) for got, want in zip(read, digits, strict=True)]))
+    else:
+        pictures, labels = marks_task.test_pictures(mnist_test)
+        accuracy = float((load_classifier(name).probabilities(pictures).argmax(axis=1) == labels).mean())
+        assert card["test_count"] == len(labels)
+    assert abs(100 * accuracy - 100 * card["test_accuracy"]) <= 0.01
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ import io
 import threading
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -19,8 +20,10 @@ Image.MAX_IMAGE_PIXELS = None
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "MPO", "GIF", "BMP", "WEBP", "TIFF")  # MPO: a phone's JPEG with more inside
 ACCEPTED_TEXT = "PNG, JPEG, GIF, BMP, WebP or TIFF"
-# Large pictures are shrunk to this long side before any work, so time is bounded.
+# Large pictures are shrunk to this long side before any work, so time is bounded; a JPEG is
+# decoded already shrunk when that leaves at least DRAFT_FLOOR of it (a 1200x900 photo at 600x450).
 WORKING_SIDE = 640
+DRAFT_FLOOR = 0.75
 # Memory per picture is bounded too: decoded pixels over this are refused; decodes over
 # BIG_DECODE_BYTES take one of BIG_DECODES slots, waiting at most DECODE_WAIT_SECONDS for one.
 MAX_DECODED_BYTES = 192 * 2 ** 20
@@ -39,12 +42,19 @@ TRANSPOSES = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
 
 @dataclass(frozen=True)
 class Decoded:
-    """Decoded pixels (float32 RGBA in [0, 1], maybe shrunk) and the uploaded picture's true size."""
+    """A picture decoded upright at about the working size, in its own 8-bit mode, and its true size.
 
-    rgba: np.ndarray
-    width: int
+    The float RGBA copy (for transparency and the result page's preview) is made only when asked.
+    """
+
+    picture: Image.Image  # 8-bit: L, LA, RGB, RGBA, P, CMYK...
+    width: int  # the uploaded picture's size, for boxes in its pixels
     height: int
-    grey: np.ndarray | None = None  # float32 grey in [0, 1], kept when the picture was grey already
+
+    @cached_property
+    def rgba(self) -> np.ndarray:
+        """Return the pixels as float32 RGBA in [0, 1]."""
+        return _to_rgba(self.picture)
 
 
 def open_picture(data: bytes) -> Image.Image:
@@ -88,12 +98,12 @@ def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
             warnings.simplefilter("ignore")
             orientation = picture.getexif().get(ORIENTATION, 1)
             width, height = picture.size if orientation not in SWAPS_SIDES else picture.size[::-1]
-            if picture.format == "JPEG" and max(picture.size) >= 2 * longest_side:
-                # Let the JPEG decoder shrink big photos itself (by 1/2, 1/4 or 1/8, never below
-                # the working size): far faster, and a fraction of the memory.
-                factor = max(picture.size) / longest_side
+            if picture.format in ("JPEG", "MPO") and max(picture.size) >= 1.5 * longest_side * DRAFT_FLOOR:
+                # Let the JPEG decoder shrink big photos itself (by 1/2, 1/4 or 1/8, to no less than
+                # DRAFT_FLOOR of the working size): 4 times faster, and a fraction of the memory.
+                factor = DRAFT_FLOOR * longest_side / max(picture.size)
                 mode = picture.mode if picture.mode in ("L", "RGB") else "RGB"
-                picture.draft(mode, (int(picture.size[0] / factor), int(picture.size[1] / factor)))
+                picture.draft(mode, (int(picture.size[0] * factor), int(picture.size[1] * factor)))
             decoded_bytes = picture.size[0] * picture.size[1] * BYTES_PER_PIXEL.get(picture.mode, 4)
             if decoded_bytes > MAX_DECODED_BYTES:
                 raise PictureError(f"the picture would take {decoded_bytes / 2 ** 20:.0f} MB to decode; the limit is "
@@ -105,9 +115,7 @@ def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
             picture = _to_8bit(picture)
             if orientation in TRANSPOSES:
                 picture = picture.transpose(TRANSPOSES[orientation])
-            # A grey picture (most scans, MNIST files) needs no colour-to-grey step later.
-            grey = np.asarray(picture, dtype=np.float32) / 255.0 if picture.mode == "L" else None
-            return Decoded(rgba=_to_rgba(picture), width=width, height=height, grey=grey)
+            return Decoded(picture=picture, width=width, height=height)
     except PictureError:
         raise
     except Exception as error:  # noqa: BLE001 - truncated or corrupt data in any decoder

@@ -11,6 +11,7 @@ from digits.config import IMAGE_SIDE, INK_BOX_SIDE
 from digits.errors import PictureError
 from digits.preprocess.ink import ink_is_dark
 from digits.preprocess.layout import Candidate, LineLayout, NumberLayout, Part
+from digits.preprocess.scaling import scaled_ink
 from digits.preprocess.segment import Box, box_union
 from digits.preprocess.strips import frame_strip
 from digits.preprocess.strokes import even_stroke
@@ -144,14 +145,8 @@ def _scaled(box: tuple[int, int, int, int], scale: tuple[float, float]) -> tuple
 
 def to_mnist_square(ink: np.ndarray) -> np.ndarray:
     """Scale a cropped digit's ink (float, 0–1) into a 20x20 box and centre it by mass in 28x28."""
-    height, width = ink.shape
-    factor = INK_BOX_SIDE / max(height, width)
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(ink.astype(np.float32), size, interpolation=interpolation)
-    peak = float(small.max())
-    if peak > 0:
-        small = np.clip(small / peak, 0, 1)  # the strongest ink becomes full white, as in MNIST
+    small = scaled_ink(ink, INK_BOX_SIDE / max(ink.shape))
+    size = (small.shape[1], small.shape[0])
     canvas = np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32)
     top, left = (IMAGE_SIDE - size[1]) // 2, (IMAGE_SIDE - size[0]) // 2
     canvas[top:top + size[1], left:left + size[0]] = small

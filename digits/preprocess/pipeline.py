@@ -17,7 +17,7 @@ from digits.config import IMAGE_SIDE
 from digits.errors import PictureError
 from digits.preprocess.decode import WORKING_SIDE, Decoded, decode_picture, rgba_from_array
 from digits.preprocess.framing import DigitCrop, LineCrops, already_mnist, frame_page
-from digits.preprocess.ink import InkMasks, ink_map, shrink, threshold_ink, to_grey
+from digits.preprocess.ink import InkMasks, grey_of_picture, ink_map, shrink, threshold_ink, to_grey
 from digits.preprocess.layout import LineLayout, lay_out
 from digits.preprocess.ruled_lines import cut_thin_bridges, remove_ruled_lines
 
@@ -116,7 +116,7 @@ def extract_page(data: bytes, on_step: StepHook = None) -> list[LineCrops]:
 
 def page_from_decoded(decoded: Decoded, on_step: StepHook = None) -> list[LineCrops]:
     """Find the lines and candidate digits of a decoded picture; boxes in the uploaded picture's pixels."""
-    grey = decoded.grey if decoded.grey is not None else to_grey(decoded.rgba)
+    grey = grey_of_picture(decoded.picture)
     if on_step is not None:
         on_step("grey")
     return page_from_grey(grey, decoded.width, decoded.height, on_step)

@@ -24,12 +24,20 @@ def cut_thin_bridges(mask: np.ndarray) -> np.ndarray:
     # the edge off every level stroke.
     kept = cv2.dilate(cv2.erode(mask, column, anchor=(0, 0)), column, anchor=(0, thin))
     slivers = cv2.subtract(mask, kept)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(slivers, connectivity=8)
-    long_level = np.zeros(count, bool)
-    for index in range(1, count):
-        _, _, w, h, _ = (int(value) for value in stats[index])
-        long_level[index] = w >= max(3 * (thin + 1), 0.5 * width) and w >= 3 * h
-    return np.where(long_level[labels], 0, mask).astype(np.uint8)
+    # Only the slivers' bounding box is labelled: on most pictures a small part of the page.
+    left, top, box_width, box_height = cv2.boundingRect(slivers)
+    if box_width == 0:
+        return mask
+    window = (slice(top, top + box_height), slice(left, left + box_width))
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(slivers[window], connectivity=8)
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    long_level = (w >= max(3 * (thin + 1), 0.5 * width)) & (w >= 3 * h)
+    long_level[0] = False
+    if not long_level.any():
+        return mask
+    cut = mask.copy()
+    cut[window][long_level[labels]] = 0
+    return cut
 
 
 def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
@@ -63,18 +71,25 @@ def _long_straight_runs(source: np.ndarray, horizontal: bool):
     # Thin lines are never perfectly level: thicken across them so a straight run exists.
     across_kernel = np.ones((5, 1) if horizontal else (1, 5), np.uint8)
     runs = cv2.morphologyEx(cv2.dilate(source, across_kernel), cv2.MORPH_OPEN, kernel)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    # Only the runs' bounding box is labelled (often a few rows of the page, or none at all).
+    left, top, box_width, box_height = cv2.boundingRect(runs)
+    if box_width == 0:
+        return
+    window = (slice(top, top + box_height), slice(left, left + box_width))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(runs[window], connectivity=8)
     for index in range(1, count):
         x, y, w, h, _area = (int(value) for value in stats[index])
+        x, y = x + left, y + top
         span = w if horizontal else h
         # A ruled line runs (nearly) from edge to edge, if maybe lost for a while in a
         # shadow; a margin line runs the whole height. A tall 1 on a canvas does neither.
         start, reach = (x, 0.25) if horizontal else (y, 0.1)
         if span < 0.6 * length or start > reach * length or start + span < (1 - reach) * length:
             continue
-        ys, xs = np.nonzero((labels == index) & (source > 0))
+        ys, xs = np.nonzero((labels == index) & (source[window] > 0))
         if len(xs) < 3:
             continue
+        xs, ys = xs + left, ys + top
         yield (xs, ys) if horizontal else (ys, xs)
 
 

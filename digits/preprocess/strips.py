@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from digits.config import IMAGE_SIDE, INK_BOX_SIDE
+from digits.preprocess.scaling import scaled_ink
 from digits.preprocess.strokes import even_stroke
 
 STRIP_PAD = 4  # pixels of paper left and right of the ink
@@ -35,14 +35,9 @@ def frame_strip(ink: np.ndarray, mask: np.ndarray, digit_height: float) -> Strip
     """Return a mark's ink (float 0..1, tight to its mask) as a strip, its digits 20 pixels tall."""
     ink = even_stroke(ink, mask, int(round(digit_height)))
     height, width = ink.shape
-    scale = min(INK_BOX_SIDE / max(digit_height, 1.0), (IMAGE_SIDE - 2) / height,
-                (STRIP_MAX_WIDTH - 2 * STRIP_PAD) / width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(ink.astype(np.float32), size, interpolation=interpolation)
-    peak = float(small.max())
-    if peak > 0:
-        small = np.clip(small / peak, 0, 1)  # the strongest ink becomes full white, as in MNIST
+    small = scaled_ink(ink, min(INK_BOX_SIDE / max(digit_height, 1.0), (IMAGE_SIDE - 2) / height,
+                                (STRIP_MAX_WIDTH - 2 * STRIP_PAD) / width))
+    size = (small.shape[1], small.shape[0])
     strip_width = int(np.ceil((size[0] + 2 * STRIP_PAD) / STRIP_STEP) * STRIP_STEP)
     pixels = np.zeros((IMAGE_SIDE, strip_width), np.float32)
     top = (IMAGE_SIDE - size[1]) // 2

@@ -24,8 +24,14 @@ from digits.files import file_sha256, write_atomically
 from digits.runtimes.checks import check_batch, input_shape, keras_probabilities, largest_difference
 
 # Threads ONNX Runtime may use inside one call: 2 halve a call's time on this 2-core machine
-# (0.19 ms against 0.31 ms for one CNN picture); DIGITS_ONNX_THREADS overrides it.
-INTRA_OP_THREADS = int(os.environ.get("DIGITS_ONNX_THREADS", "2"))
+# (0.19 ms against 0.31 ms for one CNN picture); DIGITS_ONNX_THREADS overrides it (api.py sets
+# 1 when it runs a process per core).
+INTRA_OP_THREADS = 2
+
+
+def intra_op_threads() -> int:
+    """Return how many threads one model call may use: DIGITS_ONNX_THREADS, else INTRA_OP_THREADS."""
+    return max(1, int(os.environ.get("DIGITS_ONNX_THREADS", INTRA_OP_THREADS)))
 
 
 def onnx_path(h5_path: Path) -> Path:
@@ -58,7 +64,7 @@ class OnnxNet:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = INTRA_OP_THREADS
+        options.intra_op_num_threads = intra_op_threads()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self._session = onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])

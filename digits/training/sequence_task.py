@@ -135,6 +135,27 @@ def read_exactly(model, strips: list[np.ndarray], digits: list[np.ndarray]) -> f
     return float(np.mean([list(got) == list(want) for got, want in zip(read, digits, strict=True)]))
 
 
+def varied_strip(strip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return a strip slanted, turned, shifted and made bolder or finer a little (the same digits)."""
+    import cv2
+
+    height, width = strip.shape
+    slant, turn = rng.uniform(-0.25, 0.25), np.deg2rad(rng.uniform(-3, 3))
+    scale = rng.uniform(0.9, 1.05)
+    matrix = np.array([[scale * np.cos(turn), -scale * np.sin(turn) + slant, 0],
+                       [scale * np.sin(turn), scale * np.cos(turn), 0]], np.float32)
+    centre = np.array([width / 2, height / 2], np.float32)
+    matrix[:, 2] = centre - matrix[:, :2] @ centre + rng.uniform(-1.5, 1.5, 2)
+    varied = cv2.warpAffine(strip, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
+    change = rng.random()
+    if change < 0.15:
+        varied = cv2.dilate(varied, np.ones((2, 2), np.uint8))
+    elif change < 0.3:
+        thinner = cv2.erode(varied, np.ones((2, 2), np.uint8))
+        varied = thinner if thinner.max() > 128 else varied
+    return varied
+
+
 def ctc_loss(labels, frames):
     """Return CTC's loss per strip: ``labels`` are digits + 1 padded with 0, ``frames`` (n, T, 11) probabilities."""
     import tensorflow as tf
@@ -178,7 +199,11 @@ def strip_batches(strips: list, digits: list, batch_size: int, seed: int, shuffl
             labels = np.zeros((len(chosen), MAX_DIGITS), np.int32)
             for row, i in enumerate(chosen):
                 labels[row, :len(digits[i])] = np.asarray(digits[i]) + 1
-            return pad_strips([strips[i] for i in chosen]), labels
+            batch = [strips[i] for i in chosen]
+            if shuffle:  # training batches: each strip slanted, turned and thickened a little, anew each epoch
+                rng = np.random.default_rng([seed, self.epoch, index, 3])
+                batch = [varied_strip(strip, rng) for strip in batch]
+            return pad_strips(batch), labels
 
         def set_epoch(self, epoch: int) -> None:
             """Move to ``epoch``'s order of batches (used when a run resumes)."""

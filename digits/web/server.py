@@ -8,6 +8,7 @@ always gets the same kind of answer.
 from __future__ import annotations
 
 import json
+import socket
 
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
@@ -50,9 +51,15 @@ class Channel(HTTPChannel):
     error_task_class = JsonErrorTask
 
 
-def make_server(app, host: str, port: int, threads: int):
-    """Bind the port (OSError if taken) and return the waitress server, ready to ``run()``."""
-    server = create_server(app, host=host, port=port, threads=threads, ident="digits",
+def listen(host: str, port: int) -> socket.socket:
+    """Bind and listen on the address (OSError if the port is taken), for one or several server processes."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=1024)
+
+
+def make_server(app, listening: socket.socket, threads: int):
+    """Return the waitress server for ``app`` on a bound socket, ready to ``run()``."""
+    server = create_server(app, sockets=[listening], threads=threads, ident="digits",
                            max_request_body_size=MAX_BODY_BYTES, inbuf_overflow=IN_MEMORY_BODY_BYTES,
                            channel_timeout=CHANNEL_TIMEOUT_SECONDS, connection_limit=CONNECTION_LIMIT)
     server.channel_class = Channel
