@@ -25,13 +25,28 @@ from digits.config import SAMPLES_DIR
 
 
 def rss_mib(pid: int) -> float:
-    """Return a process's resident memory in MiB."""
-    with open(f"/proc/{pid}/status") as handle:
-        return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:")) / 1024
+    """Return the resident memory in MiB of a process and all its children (the server's workers)."""
+    total = 0.0
+    for member in [pid, *_descendants(pid)]:
+        try:
+            with open(f"/proc/{member}/status") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:")) / 1024
+        except (OSError, StopIteration):
+            pass  # a worker that just ended
+    return total
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            children = [int(child) for child in handle.read().split()]
+    except OSError:
+        return []
+    return children + [grandchild for child in children for grandchild in _descendants(child)]
 
 
 class PeakMemory:
-    """Samples a process's RSS every 10 ms; ``peak`` is the most seen."""
+    """Samples a process tree's RSS every 10 ms; ``peak`` is the most seen."""
 
     def __init__(self, pid: int):
         self.pid, self.peak, self._stop = pid, rss_mib(pid), threading.Event()

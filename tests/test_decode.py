@@ -100,3 +100,19 @@ def test_huge_picture_is_refused_from_its_header_before_decoding():
     with pytest.raises(PictureError, match="1600 megapixels") as raised:
         extract_digits(data)
     assert raised.value.status == 413
+
+
+def test_large_decodes_wait_for_a_slot_shared_among_worker_processes(monkeypatch):
+    from digits.preprocess import decode
+
+    monkeypatch.setattr(decode, "DECODE_WAIT_SECONDS", 0.2)
+    big = pil_bytes(Image.new("RGB", (2600, 2600), "white"), "PNG")  # 20 MB once decoded: a large decode
+    assert decode.share_big_decodes(processes=2) == 1  # two workers: one large decode each
+    try:
+        with decode._decode_slot(decode.BIG_DECODE_BYTES + 1):  # another request holds this process's slot
+            with pytest.raises(PictureError, match="busy decoding") as raised:
+                decode_picture(big)
+        assert raised.value.status == 503
+        assert decode_picture(big).width == 2600  # the slot is free again
+    finally:
+        assert decode.share_big_decodes(processes=1) == decode.BIG_DECODES

@@ -14,7 +14,7 @@ from digits.profiles import DIGIT_MODEL_NAMES
 from digits.runtimes import RUNTIME_CHOICES
 
 DEFAULT_THREADS = 4  # two per core: measured best of 2, 4 and 8 here (bench/serve.py --threads)
-DEFAULT_WORKERS = 1  # see the README's "Workers": measured with bench/serve.py --workers
+DEFAULT_WORKERS = 2  # see the README's "Workers": measured with bench/serve.py --workers
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,9 +63,11 @@ def main(argv: list[str] | None = None) -> int:
               f"  [ready in {time.perf_counter() - started:.1f} s; Ctrl+C stops]", flush=True)
 
     if args.workers > 1:
+        from digits.preprocess.decode import share_big_decodes
         from digits.web.workers import serve_with_workers
 
         os.environ.setdefault("DIGITS_ONNX_THREADS", "1")  # a process per core: one thread per model call
+        share_big_decodes(args.workers)  # the memory bound holds for the server, not per process
         return serve_with_workers(lambda: create_app(config), make_server, listening, args.workers, args.threads,
                                   announce)
     try:

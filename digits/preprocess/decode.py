@@ -31,6 +31,19 @@ BIG_DECODE_BYTES = 16 * 2 ** 20
 BIG_DECODES = 2
 DECODE_WAIT_SECONDS = 20
 _BIG_DECODES = threading.BoundedSemaphore(BIG_DECODES)
+GREY16_BAND_ROWS = 256  # rows of a 16-bit picture averaged at a time (see _grey16_shrunk)
+
+
+def share_big_decodes(processes: int) -> int:
+    """Give this process its share of BIG_DECODES when ``processes`` serve together; return the share.
+
+    Called before the workers start, so the server as a whole still holds at most BIG_DECODES
+    (one, at least, per process) large decodes in memory at once.
+    """
+    global _BIG_DECODES
+    share = max(1, BIG_DECODES // max(1, processes))
+    _BIG_DECODES = threading.BoundedSemaphore(share)
+    return share
 BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "La": 2, "I;16": 2, "I;16B": 2, "I;16L": 2,
                    "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3}  # any other mode: 4
 ORIENTATION = 0x0112  # the EXIF tag that says how a camera held the picture
@@ -96,8 +109,7 @@ def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            orientation = picture.getexif().get(ORIENTATION, 1)
-            width, height = picture.size if orientation not in SWAPS_SIDES else picture.size[::-1]
+            original_size = picture.size
             if picture.format in ("JPEG", "MPO") and max(picture.size) >= 1.5 * longest_side * DRAFT_FLOOR:
                 # Let the JPEG decoder shrink big photos itself (by 1/2, 1/4 or 1/8, to no less than
                 # DRAFT_FLOOR of the working size): 4 times faster, and a fraction of the memory.
@@ -111,7 +123,11 @@ def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
             with _decode_slot(decoded_bytes):
                 picture.seek(0)  # the first frame of an animation, the first picture of a phone's MPO
                 picture.load()
+                # Only now: Pillow reads a PNG's EXIF by decoding the whole picture, so asking earlier
+                # decoded every waiting bomb at once, outside the slots (+578 MiB for 8 16-bit PNGs).
+                orientation = picture.getexif().get(ORIENTATION, 1)
                 picture = _shrunk(picture, max(picture.size) // longest_side)
+            width, height = original_size if orientation not in SWAPS_SIDES else original_size[::-1]
             picture = _to_8bit(picture)
             if orientation in TRANSPOSES:
                 picture = picture.transpose(TRANSPOSES[orientation])
@@ -139,11 +155,7 @@ def _decode_slot(decoded_bytes: int):
 def _shrunk(picture: Image.Image, factor: int) -> Image.Image:
     """Return the picture shrunk by a whole factor in its own mode, without growing it first."""
     if picture.mode.startswith("I;16"):  # 16-bit grey: averaged in NumPy, then made 8-bit
-        grey = np.asarray(picture, dtype=np.uint16)
-        if factor >= 2:
-            rows, columns = (grey.shape[0] // factor) * factor, (grey.shape[1] // factor) * factor
-            grey = grey[:rows, :columns].reshape(rows // factor, factor, columns // factor, factor).mean(axis=(1, 3))
-        return Image.fromarray(np.clip(np.round(grey / 257.0), 0, 255).astype(np.uint8), mode="L")
+        return _grey16_shrunk(picture, max(1, factor))
     if factor < 2:
         return picture
     if picture.mode == "P":  # a palette cannot be averaged; the nearest pixel keeps its colours
@@ -154,6 +166,21 @@ def _shrunk(picture: Image.Image, factor: int) -> Image.Image:
     elif picture.mode not in ("L", "LA", "RGB", "RGBA", "I", "F", "CMYK", "PA"):
         picture = picture.convert("RGBA")
     return picture.reduce(factor)
+
+
+def _grey16_shrunk(picture: Image.Image, factor: int) -> Image.Image:
+    """Average a 16-bit grey picture over factor x factor blocks into 8-bit grey, a band of rows at a time.
+
+    A whole-picture NumPy copy would cost twice the decoded pixels again (measured: a 6000x6000
+    PNG took +206 MiB to decode, +73 MiB in bands).
+    """
+    width, height = picture.size
+    rows, columns = (height // factor) * factor, (width // factor) * factor
+    band = max(1, GREY16_BAND_ROWS // factor) * factor
+    shrunk = [np.asarray(picture.crop((0, top, columns, min(rows, top + band))), dtype=np.uint16)
+              .reshape(-1, factor, columns // factor, factor).mean(axis=(1, 3)) for top in range(0, rows, band)]
+    grey = np.concatenate(shrunk) if shrunk else np.zeros((0, columns // factor))
+    return Image.fromarray(np.clip(np.round(grey / 257.0), 0, 255).astype(np.uint8), mode="L")
 
 
 def _to_8bit(picture: Image.Image) -> Image.Image:

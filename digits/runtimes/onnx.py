@@ -67,6 +67,10 @@ class OnnxNet:
         options.intra_op_num_threads = intra_op_threads()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Threads spin within a call (fast hand-offs: 0.19 ms for one CNN picture, 0.28 ms asleep)
+        # but not after it: left spinning, they took the core OpenCV's next step needed and doubled
+        # a 1200x900 photo's p50 (24 ms against 12 ms).
+        options.add_session_config_entry("session.force_spinning_stop", "1")
         self._session = onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0].name
 
