@@ -163,3 +163,24 @@ def canvas_png(ink: np.ndarray, size: tuple[int, int], rng: np.random.Generator)
     if not ok:
         raise ValueError("PNG encoding failed")
     return encoded.tobytes()
+
+
+def rss_mib(pid: int) -> float:
+    """Return the resident memory in MiB of a process and all its children (the server's workers)."""
+    total = 0.0
+    for member in [pid, *_descendants(pid)]:
+        try:
+            with open(f"/proc/{member}/status") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:")) / 1024
+        except (OSError, StopIteration):
+            pass  # a worker that just ended
+    return total
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            children = [int(child) for child in handle.read().split()]
+    except OSError:
+        return []
+    return children + [grandchild for child in children for grandchild in _descendants(child)]

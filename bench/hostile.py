@@ -18,31 +18,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import ROOT, Client, multipart, percentiles, png, start_server, stop_server
+from common import ROOT, Client, multipart, percentiles, png, rss_mib, start_server, stop_server
 from PIL import Image
 
 from digits.config import SAMPLES_DIR
-
-
-def rss_mib(pid: int) -> float:
-    """Return the resident memory in MiB of a process and all its children (the server's workers)."""
-    total = 0.0
-    for member in [pid, *_descendants(pid)]:
-        try:
-            with open(f"/proc/{member}/status") as handle:
-                total += next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:")) / 1024
-        except (OSError, StopIteration):
-            pass  # a worker that just ended
-    return total
-
-
-def _descendants(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as handle:
-            children = [int(child) for child in handle.read().split()]
-    except OSError:
-        return []
-    return children + [grandchild for child in children for grandchild in _descendants(child)]
 
 
 class PeakMemory:

@@ -13,8 +13,7 @@ import multiprocessing
 import sys
 import time
 
-from common import Client, start_server, stop_server
-from serve import rss_mib
+from common import Client, rss_mib, start_server, stop_server
 
 from digits.config import SAMPLES_DIR
 

@@ -17,7 +17,7 @@ import sys
 import time
 
 import numpy as np
-from common import Client, free_port, png, start_server, stop_server
+from common import Client, free_port, png, rss_mib, start_server, stop_server
 
 from digits.cli.serve import DEFAULT_THREADS, DEFAULT_WORKERS  # every server gets the same settings
 
@@ -110,12 +110,6 @@ def load(port: int, data: bytes, concurrency: int, seconds: float, count_limit: 
             "errors": sum(r[1] for r in results), "count": len(times)}
 
 
-def rss_mib(pid: int) -> float:
-    """Return a process's resident memory in MiB."""
-    with open(f"/proc/{pid}/status") as handle:
-        return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:")) / 1024
-
-
 def phone_photo() -> bytes:
     """A 12-megapixel JPEG of a handwritten 5 on paper, like a phone's."""
     import cv2
@@ -192,7 +186,7 @@ def main() -> int:
     print()
     for name in servers:
         print(f"{name:22} start-up to first answer {statistics.median(table[(name, 'startup')]):.2f} s, "
-              f"RSS {statistics.median(table[(name, 'rss')]):.0f} MiB (one process)")
+              f"RSS {statistics.median(table[(name, 'rss')]):.0f} MiB (all its processes)")
     floor1 = median(("floor (constant)", "28x28 PNG", 1), "p50")
     floor8 = median(("floor (constant)", "28x28 PNG", 8), "rps")
     for name in (name for name in servers if name.startswith("ours")):
