@@ -84,3 +84,34 @@ def test_a_wide_mark_read_as_one_digit_keeps_the_classifier_reading():
     crops = number([candidate(0, 0)], 1, [strip])
     digits = read_number(crops, [sure(0, 0.95)], {id(strip): [decoded(0, 3, 9)]})
     assert [(digit.digit, round(digit.confidence, 2)) for digit in digits] == [(0, 0.95)]
+
+
+def test_a_fragment_the_mark_checker_doubts_joins_its_digit():
+    crops = number([candidate(0, 0), candidate(1, 1), candidate(0, 1)], 2)
+    rows = [sure(1, 0.9), sure(4, 0.99), sure(4, 0.9)]  # a stray tick read as a 1, beside a 4
+    assert read_digits(choose_path(crops, rows)) == [1, 4]  # the classifier alone keeps them apart
+    odds = {id(crops.candidates[0]): 0.2, id(crops.candidates[1]): 0.99, id(crops.candidates[2]): 0.99}
+    assert read_digits(choose_path(crops, rows, odds)) == [4]
+
+
+class DoubtingChecker:
+    """A mark checker that gives every mark the same probability of being a digit."""
+
+    def __init__(self, digit_probability: float):
+        self.digit_probability = digit_probability
+
+    def probabilities(self, batch: np.ndarray, **_options) -> np.ndarray:
+        return np.tile([self.digit_probability, 1 - self.digit_probability], (len(batch), 1))
+
+
+def test_digits_read_inside_a_wide_mark_may_be_doubted_by_the_checker_but_never_dropped():
+    from digits.reading.reader import _check_sequence_digits
+
+    strip = strip_of_part(1)
+    crops = number([candidate(0, 0), candidate(1, 1)], 2, [strip])
+    for digit_probability, verdicts in ((0.9, ["digit", "digit"]), (0.3, ["unsure", "unsure"]),
+                                        (0.0, ["unsure", "unsure"])):
+        chosen = {"number": read_number(crops, [sure(7, 0.9), sure(8, 0.6)],
+                                        {id(strip): [decoded(4, 2, 4), decoded(2, 9, 11)]})}
+        _check_sequence_digits(chosen, DoubtingChecker(digit_probability), {})
+        assert [digit.verdict for digit in chosen["number"]] == ["digit", *verdicts]

@@ -20,6 +20,7 @@ class DigitReading:
     box: tuple[int, int, int, int]
     pixels: np.ndarray  # the 28x28 input the model saw
     verdict: str = "digit"  # see digits.reading.verdicts
+    from_sequence: bool = False  # read by the sequence reader inside a wider mark
 
     @property
     def unsure(self) -> bool:

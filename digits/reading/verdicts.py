@@ -11,12 +11,12 @@ DIGIT = "digit"
 UNSURE = "unsure"
 NOT_A_DIGIT = "not a digit"
 # Chosen with bench/marks.py's pictures (seed 7, 500 per kind; never its reported seed): a mark
-# the checker gives less than NOT_A_DIGIT_BELOW of being a digit is not a digit (70% of
-# non-digits, 0.18% of the digits on its pages); one it thinks less likely a digit than not, or
+# the checker gives less than NOT_A_DIGIT_BELOW of being a digit is not a digit (64% of
+# non-digits, 0.09% of the digits on its pages); one it thinks less likely a digit than not, or
 # a digit more likely misread than right, is unsure (then 91% of non-digits are refused, and
 # 1.8% of one-digit photos, 2.4% of drawings, 0.4% of clean digits get a flag; they are
 # still read). Stricter thresholds refuse more real digits than they catch non-digits.
-NOT_A_DIGIT_BELOW = 0.1
+NOT_A_DIGIT_BELOW = 0.05
 SURELY_A_DIGIT = 0.5
 LOW_CONFIDENCE = 0.5
 
