@@ -115,3 +115,19 @@ def test_digits_read_inside_a_wide_mark_may_be_doubted_by_the_checker_but_never_
                                         {id(strip): [decoded(4, 2, 4), decoded(2, 9, 11)]})}
         _check_sequence_digits(chosen, DoubtingChecker(digit_probability), {})
         assert [digit.verdict for digit in chosen["number"]] == ["digit", *verdicts]
+
+
+def test_one_doubted_digit_makes_its_whole_wide_mark_unsure():
+    from digits.reading.reader import _check_sequence_digits
+
+    strip = strip_of_part(1)
+    crops = number([candidate(0, 0), candidate(1, 1)], 2, [strip])
+    chosen = {"number": read_number(crops, [sure(7, 0.9), sure(8, 0.6)],
+                                    {id(strip): [decoded(4, 2, 4), decoded(2, 9, 11)]})}
+
+    class FirstViewDoubted(DoubtingChecker):
+        def probabilities(self, batch, **_options):
+            return np.array([[0.2, 0.8]] + [[0.99, 0.01]] * (len(batch) - 1))
+
+    _check_sequence_digits(chosen, FirstViewDoubted(0.0), {})
+    assert [digit.verdict for digit in chosen["number"]] == ["digit", "unsure", "unsure"]

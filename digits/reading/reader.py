@@ -20,7 +20,7 @@ from digits.preprocess import Decoded, DigitCrop, LineCrops, NumberCrops, decode
 from digits.preprocess.framing import CandidateCrop, StripCrop, to_mnist_square
 from digits.preprocess.strips import FRAME_WIDTH
 from digits.reading.results import DigitReading, LineReading, NumberReading, Reading
-from digits.reading.verdicts import NOT_A_DIGIT_BELOW, verdict_of
+from digits.reading.verdicts import DIGIT, NOT_A_DIGIT_BELOW, UNSURE, verdict_of
 
 # A mark read as two digits must be at least TWO_DIGITS_WIDE times as wide as tall, and each
 # further digit adds EACH_FURTHER_DIGIT (measured on pages of separate digits and touching numbers).
@@ -97,20 +97,25 @@ def read_prepared(pictures: list[Prepared], readers: Readers, max_batch: int | N
 def _check_sequence_digits(chosen: dict, marks, options: dict) -> None:
     """Let the mark checker doubt the digits read inside wide marks too, each on its own 28x28 view.
 
-    Without it, a scribble wide enough for the sequence reader came back as a sure number. A view
-    cut from a wider mark holds bits of its neighbours, which the checker never saw in training,
-    so it may make such a digit unsure but never drop it (dropping cost 3 to 4 points of exact
-    touching numbers; doubting costs none).
+    Without it, a scribble or a % wide enough for the sequence reader came back as a sure
+    number. A view cut from a wider mark holds bits of its neighbours, which the checker never
+    saw in training, so it may make such digits unsure but never drop them (dropping cost 3 to
+    4 points of exact touching numbers; doubting costs none), and one doubted digit makes the
+    whole mark's reading unsure.
     """
     found = [(key, index) for key, digits in chosen.items()
-             for index, digit in enumerate(digits) if digit.from_sequence]
+             for index, digit in enumerate(digits) if digit.sequence_mark is not None]
     if not found:
         return
     odds = marks.probabilities(np.stack([chosen[key][index].pixels for key, index in found]), **options)[:, 0]
-    for (key, index), digit_probability in zip(found, odds, strict=True):
+    verdicts = {(key, index): verdict_of(chosen[key][index].confidence, max(float(odd), NOT_A_DIGIT_BELOW))
+                for (key, index), odd in zip(found, odds, strict=True)}
+    doubted_marks = {(key, chosen[key][index].sequence_mark) for (key, index), verdict in verdicts.items()
+                     if verdict != DIGIT}
+    for key, index in found:
         digit = chosen[key][index]
-        doubted = max(float(digit_probability), NOT_A_DIGIT_BELOW)
-        chosen[key][index] = replace(digit, verdict=verdict_of(digit.confidence, doubted))
+        verdict = UNSURE if (key, digit.sequence_mark) in doubted_marks else verdicts[(key, index)]
+        chosen[key][index] = replace(digit, verdict=verdict)
 
 
 def read_number(number: NumberCrops, rows: list[np.ndarray], sequences: dict,
@@ -194,4 +199,4 @@ def _sequence_digit(strip: StripCrop, index: int, read: list[DecodedDigit]) -> D
     return DigitReading(digit=digit.digit, confidence=digit.confidence,
                         probabilities=[float(value) for value in digit.probabilities],
                         box=(left, y, max(1, right - left), height), pixels=to_mnist_square(view),
-                        verdict=verdict_of(digit.confidence, None), from_sequence=True)
+                        verdict=verdict_of(digit.confidence, None), sequence_mark=strip.part)

@@ -20,7 +20,7 @@ class DigitReading:
     box: tuple[int, int, int, int]
     pixels: np.ndarray  # the 28x28 input the model saw
     verdict: str = "digit"  # see digits.reading.verdicts
-    from_sequence: bool = False  # read by the sequence reader inside a wider mark
+    sequence_mark: int | None = None  # the number's wide mark the sequence reader read it in, if any
 
     @property
     def unsure(self) -> bool:
