@@ -14,6 +14,7 @@ from common import canvas_png
 from synth import INKS, PAPERS, ink_patch, lighting, photograph, place
 
 from digits.pen import redraw, tight
+from digits.sequences import touching_gap
 
 
 def choose_numbers(rng: np.random.Generator, labels: np.ndarray, lines: int, numbers_per_line: tuple[int, int],
@@ -40,14 +41,7 @@ def touching_offset(left: np.ndarray, right: np.ndarray, left_top: int, right_to
     Negative: the right digit starts inside the left one's box (their boxes overlap) where the
     left digit's ink leaves room, as in "17" or "42" written close.
     """
-    distance = None
-    for row in range(max(left_top, right_top), min(left_top + left.shape[0], right_top + right.shape[0])):
-        left_ink = np.flatnonzero(left[row - left_top] > 0.3)
-        right_ink = np.flatnonzero(right[row - right_top] > 0.3)
-        if len(left_ink) and len(right_ink):
-            gap = (left.shape[1] - 1 - left_ink[-1]) + right_ink[0]
-            distance = gap if distance is None else min(distance, gap)
-    return -(distance if distance is not None else 0)
+    return -touching_gap(left, right, left_top, right_top)
 
 
 def lay_out_number(patches: list[np.ndarray], height: float, rng: np.random.Generator,
