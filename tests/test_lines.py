@@ -59,3 +59,42 @@ def test_a_stroke_reaching_into_the_next_line_is_cut_between_the_lines():
     assert all(len(tail) == 1 for tail in tails)
     assert tails[0][0].label != tails[1][0].label
     assert tails[0][0].box.bottom <= tails[1][0].box.y  # each part stays on its own line
+
+
+def _broken_three(mask: np.ndarray, x: int, y: int, gap: int) -> None:
+    """Draw a 3 about 100 wide and 130 tall whose pen lifted ``gap`` pixels across its middle."""
+    cv2.ellipse(mask, (x, y + 30), (45, 30), 0, -150, 90, 255, 8)
+    cv2.ellipse(mask, (x, y + 95 + gap), (50, 35), 0, -90, 150, 255, 8)
+
+
+def test_a_digit_broken_across_its_middle_is_one_line_and_one_mark():
+    mask = np.zeros((260, 300), np.uint8)
+    _broken_three(mask, 150, 50, gap=12)
+    pieces, labels = find_pieces(mask)
+    assert len(pieces) == 2
+    lines = find_lines(pieces, labels)
+    assert len(lines) == 1 and len(lines[0].pieces) == 2
+
+
+def test_digits_one_above_the_other_stay_two_lines_even_close():
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, (150, 70), (40, 55), 0, 0, 360, 255, 8)  # a 0
+    cv2.ellipse(mask, (150, 200), (40, 55), 0, 0, 360, 255, 8)  # a 0 just below it: too tall for one digit
+    assert len(find_lines(*find_pieces(mask))) == 2
+    # Still apart when half the page is such stacks: a 1 beside each 0.
+    bars(mask, [(20, [230]), (150, [230])], height=100)
+    assert [len(line.pieces) for line in find_lines(*find_pieces(mask))] == [2, 2]
+
+
+def test_pieces_one_above_the_other_far_apart_are_two_lines():
+    mask = np.zeros((360, 300), np.uint8)
+    _broken_three(mask, 150, 40, gap=70)  # the gap is half the digit's height: two marks, two lines
+    assert len(find_lines(*find_pieces(mask))) == 2
+
+
+def test_a_wide_digit_just_below_a_digit_of_the_line_above_stays_on_its_own_line():
+    mask = np.zeros((260, 300), np.uint8)
+    cv2.ellipse(mask, (100, 70), (35, 50), 0, 0, 360, 255, 8)  # a 0 ...
+    cv2.ellipse(mask, (200, 70), (35, 50), 0, 0, 360, 255, 8)  # ... and another beside it
+    cv2.ellipse(mask, (130, 179), (70, 35), 0, 0, 360, 255, 8)  # a broad 0 of the next line, close below
+    assert [len(line.pieces) for line in find_lines(*find_pieces(mask))] == [2, 1]

@@ -5,7 +5,9 @@ the shorter one's rows are the other's rows too, and they are not far apart; str
 line split by a wide gap are joined again where they lie on one (slightly tilted) centre line.
 Short pieces (the hat of a 5, a dot) go to the line they sit in, and a piece tall enough to
 reach into the next line (a 7 whose tail touches the 0 below) is cut between the lines, so a
-digit never merges with the digit above or below it.
+digit never merges with the digit above or below it. Pieces one above the other that almost
+touch (a 3 or an 8 drawn with a break across it) count as one while lines are found, unless
+together they are as tall as two lines of the page's writing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ NEAR = 6.0
 ON_THE_LINE = 0.45
 MAX_SLOPE = 0.12  # about 7 degrees: a page tilted more is not read line by line
 MAX_STRETCHES = 80
+# Pieces stacked one above the other are one digit's when their columns overlap by half the
+# narrower one and at most this share of the taller one's height lies between them; lines of
+# writing lie further apart (people leave about half a digit's height and more between lines).
+# Together they are at most STACK_ASPECT times as tall as wide, as a digit is (two digits one
+# above the other are about 2 to 4 times as tall as wide), unless they all but touch.
+STACK_GAP = 0.2
+STACK_ASPECT = 1.8
+TOUCHING_GAP = 0.05  # pieces this close are one digit's, however tall together
 
 
 @dataclass
@@ -45,11 +55,7 @@ class Line:
     @property
     def box(self) -> Box:
         """Return the box around the line's pieces."""
-        x0 = min(piece.box.x for piece in self.pieces)
-        y0 = min(piece.box.y for piece in self.pieces)
-        x1 = max(piece.box.right for piece in self.pieces)
-        y1 = max(piece.box.bottom for piece in self.pieces)
-        return Box(x0, y0, x1 - x0, y1 - y0)
+        return _box_around(self.pieces)
 
 
 def writing_height(pieces: list[Piece]) -> float:
@@ -63,6 +69,69 @@ def find_lines(pieces: list[Piece], labels: np.ndarray) -> list[Line]:
     """Group pieces into lines, top to bottom; ``labels`` is updated where a tall piece is cut in two."""
     if not pieces:
         return []
+    units, members = _stacked(pieces)
+    lines = _lines_of(units, labels)
+    for line in lines:
+        line.pieces = [piece for unit in line.pieces for piece in members.get(id(unit), [unit])]
+    return lines
+
+
+def _stacked(pieces: list[Piece]) -> tuple[list[Piece], dict[int, list[Piece]]]:
+    """Return the pieces with each stack of one digit's pieces as one unit, and each unit's pieces by id.
+
+    A stack too tall for its width, or holding pieces side by side (digits of one line), keeps
+    together only the pieces that touch (a 5's body and bowl); one as tall as two lines of the
+    rest of the page's writing holds two lines' digits and stays apart.
+    """
+    top, bottom, left, right = (np.array([getattr(p.box, side) for p in pieces], float)
+                                for side in ("y", "bottom", "x", "right"))
+    widths, heights = right - left, bottom - top
+    columns = np.minimum(right[:, None], right[None, :]) - np.maximum(left[:, None], left[None, :])
+    between = np.maximum(top[:, None] - bottom[None, :], top[None, :] - bottom[:, None])
+    taller = np.maximum(heights[:, None], heights[None, :])
+    above = columns > 0.5 * np.minimum(widths[:, None], widths[None, :])
+    beside = (-between >= SHARED_ROWS * np.minimum(heights[:, None], heights[None, :])) & ~above
+    stacks = []
+    for stack in _groups(pieces, above & (between <= STACK_GAP * taller)):
+        box = _box_around([pieces[i] for i in stack])
+        if len(stack) > 1 and (box.height > STACK_ASPECT * box.width or beside[np.ix_(stack, stack)].any()):
+            inner = (above & (between <= TOUCHING_GAP * taller))[np.ix_(stack, stack)]
+            stacks.extend([stack[i] for i in group] for group in _groups(stack, inner))
+        else:
+            stacks.append(stack)
+    units = [pieces[stack[0]] if len(stack) == 1 else
+             Piece(_box_around([pieces[i] for i in stack]), sum(pieces[i].area for i in stack), pieces[stack[0]].label)
+             for stack in stacks]
+    kept, members = [], {}
+    for index, (unit, stack) in enumerate(zip(units, stacks, strict=True)):
+        if len(stack) == 1:
+            kept.append(unit)
+            continue
+        # Marks about as tall as one of its pieces are digits of their own, and give the writing's height.
+        tallest = max(pieces[i].box.height for i in stack)
+        others = [other for other in units[:index] + units[index + 1:] if other.box.height >= 0.6 * tallest]
+        if unit.box.height > TALL * writing_height(others or [unit]):
+            kept.extend(pieces[i] for i in stack)
+        else:
+            kept.append(unit)
+            members[id(unit)] = [pieces[i] for i in stack]
+    return kept, members
+
+
+def _groups(items: list, linked: np.ndarray) -> list[list[int]]:
+    """Return the indices of ``items`` grouped by the connected components of ``linked``."""
+    count, component = _components(linked)
+    return [list(np.flatnonzero(component == c)) for c in range(count)]
+
+
+def _box_around(pieces: list[Piece]) -> Box:
+    x0, y0 = min(p.box.x for p in pieces), min(p.box.y for p in pieces)
+    x1, y1 = max(p.box.right for p in pieces), max(p.box.bottom for p in pieces)
+    return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def _lines_of(pieces: list[Piece], labels: np.ndarray) -> list[Line]:
+    """Group pieces (stacks as one) into lines, top to bottom."""
     height = writing_height(pieces)
     forming = [p for p in pieces if LINE_FORMING * height <= p.box.height <= TALL * height]
     stretches = [_fitted(stretch, height) for stretch in _stretches(forming, height)]
