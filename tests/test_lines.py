@@ -98,3 +98,14 @@ def test_a_wide_digit_just_below_a_digit_of_the_line_above_stays_on_its_own_line
     cv2.ellipse(mask, (200, 70), (35, 50), 0, 0, 360, 255, 8)  # ... and another beside it
     cv2.ellipse(mask, (130, 179), (70, 35), 0, 0, 360, 255, 8)  # a broad 0 of the next line, close below
     assert [len(line.pieces) for line in find_lines(*find_pieces(mask))] == [2, 1]
+
+
+def test_a_broken_digit_beside_two_lines_of_smaller_writing_loses_no_piece():
+    mask = np.zeros((320, 600), np.uint8)
+    bars(mask, [(40, [40, 100, 160, 220]), (150, [40, 100, 160, 220])], height=50)
+    cv2.ellipse(mask, (430, 72), (80, 46), 0, -150, 90, 255, 8)  # a big, wide digit broken across
+    cv2.ellipse(mask, (430, 187), (80, 46), 0, -90, 150, 255, 8)  # its middle, as tall as both lines
+    pieces, labels = find_pieces(mask)
+    lines = find_lines(pieces, labels)
+    assert sorted(piece.label for line in lines for piece in line.pieces) == sorted(p.label for p in pieces)
+    assert [len(line.pieces) for line in lines] == [5, 5]

@@ -115,6 +115,16 @@ def _stacked(pieces: list[Piece]) -> tuple[list[Piece], dict[int, list[Piece]]]:
         else:
             kept.append(unit)
             members[id(unit)] = [pieces[i] for i in stack]
+    # A stack taller than the writing the line finder will measure would be cut between lines as
+    # one piece: its pieces go back apart first (each pass parts at least one stack).
+    while members:
+        height = writing_height(kept)
+        tall = [unit for unit in kept if id(unit) in members and unit.box.height > TALL * height]
+        if not tall:
+            break
+        for unit in tall:
+            kept.remove(unit)
+            kept.extend(members.pop(id(unit)))
     return kept, members
 
 
