@@ -7,7 +7,7 @@ Short pieces (the hat of a 5, a dot) go to the line they sit in, and a piece tal
 reach into the next line (a 7 whose tail touches the 0 below) is cut between the lines, so a
 digit never merges with the digit above or below it. Pieces one above the other that almost
 touch (a 3 or an 8 drawn with a break across it) count as one while lines are found, unless
-together they are as tall as two lines of the page's writing.
+together they are shaped like two digits, not one, or as tall as two lines of the page's writing.
 """
 
 from __future__ import annotations
@@ -92,11 +92,11 @@ def _stacked(pieces: list[Piece]) -> tuple[list[Piece], dict[int, list[Piece]]]:
     above = columns > 0.5 * np.minimum(widths[:, None], widths[None, :])
     beside = (-between >= SHARED_ROWS * np.minimum(heights[:, None], heights[None, :])) & ~above
     stacks = []
-    for stack in _groups(pieces, above & (between <= STACK_GAP * taller)):
+    for stack in _groups(above & (between <= STACK_GAP * taller)):
         box = _box_around([pieces[i] for i in stack])
         if len(stack) > 1 and (box.height > STACK_ASPECT * box.width or beside[np.ix_(stack, stack)].any()):
             inner = (above & (between <= TOUCHING_GAP * taller))[np.ix_(stack, stack)]
-            stacks.extend([stack[i] for i in group] for group in _groups(stack, inner))
+            stacks.extend([stack[i] for i in group] for group in _groups(inner))
         else:
             stacks.append(stack)
     units = [pieces[stack[0]] if len(stack) == 1 else
@@ -128,8 +128,8 @@ def _stacked(pieces: list[Piece]) -> tuple[list[Piece], dict[int, list[Piece]]]:
     return kept, members
 
 
-def _groups(items: list, linked: np.ndarray) -> list[list[int]]:
-    """Return the indices of ``items`` grouped by the connected components of ``linked``."""
+def _groups(linked: np.ndarray) -> list[list[int]]:
+    """Return the indices of a symmetric boolean adjacency matrix grouped by its connected components."""
     count, component = _components(linked)
     return [list(np.flatnonzero(component == c)) for c in range(count)]
 
