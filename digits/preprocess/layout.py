@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digits.preprocess.lines import find_lines, writing_height
-from digits.preprocess.segment import Box, Group, box_union, digit_marks, find_pieces
+from digits.preprocess.segment import Box, Group, box_around, box_union, digit_marks, find_pieces
 
 # Two neighbouring marks may be one digit when the gap between them is at most this share of
 # the digits' height and together they are at most this many times as wide as tall; reading
@@ -90,7 +90,7 @@ def lay_out(mask: np.ndarray) -> list[LineLayout]:
             continue
         height = line_height(marks)
         numbers = [number_layout(run, labels, height) for run in split_numbers(marks, height)]
-        laid_out.append(LineLayout(box=_around([number.box for number in numbers]), numbers=numbers))
+        laid_out.append(LineLayout(box=box_around([number.box for number in numbers]), numbers=numbers))
     return laid_out
 
 
@@ -127,7 +127,7 @@ def number_layout(marks: list[Group], labels: np.ndarray, height: float) -> Numb
         candidates.append(Candidate(index, index))
         if index and may_be_one_digit(marks[index - 1].box, box, height):
             candidates.append(Candidate(index - 1, index, joins_marks=True))
-    return NumberLayout(box=_around([mark.box for mark in marks]), parts=parts, candidates=candidates)
+    return NumberLayout(box=box_around([mark.box for mark in marks]), parts=parts, candidates=candidates)
 
 
 def may_be_one_digit(left: Box, right: Box, digit_height: float) -> bool:
@@ -139,14 +139,6 @@ def may_be_one_digit(left: Box, right: Box, digit_height: float) -> bool:
     gap = right.x - left.right
     _x, _y, width, height = box_union(left, right)
     return gap <= JOIN_GAP * digit_height and width <= JOIN_ASPECT * height
-
-
-def _around(boxes: list[Box]) -> Box:
-    """Return the box around several boxes."""
-    around = boxes[0]
-    for box in boxes[1:]:
-        around = box_union(around, box)
-    return Box(*around)
 
 
 def find_digit_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digits.preprocess.segment import Box, Piece
+from digits.preprocess.segment import Box, Piece, box_around
 
 # Pieces from this share of the writing's height up to TALL make lines; taller ones may span two.
 LINE_FORMING = 0.5
@@ -55,7 +55,7 @@ class Line:
     @property
     def box(self) -> Box:
         """Return the box around the line's pieces."""
-        return _box_around(self.pieces)
+        return box_around([piece.box for piece in self.pieces])
 
 
 def writing_height(pieces: list[Piece]) -> float:
@@ -93,14 +93,14 @@ def _stacked(pieces: list[Piece]) -> tuple[list[Piece], dict[int, list[Piece]]]:
     beside = (-between >= SHARED_ROWS * np.minimum(heights[:, None], heights[None, :])) & ~above
     stacks = []
     for stack in _groups(above & (between <= STACK_GAP * taller)):
-        box = _box_around([pieces[i] for i in stack])
+        box = box_around([pieces[i].box for i in stack])
         if len(stack) > 1 and (box.height > STACK_ASPECT * box.width or beside[np.ix_(stack, stack)].any()):
             inner = (above & (between <= TOUCHING_GAP * taller))[np.ix_(stack, stack)]
             stacks.extend([stack[i] for i in group] for group in _groups(inner))
         else:
             stacks.append(stack)
-    units = [pieces[stack[0]] if len(stack) == 1 else
-             Piece(_box_around([pieces[i] for i in stack]), sum(pieces[i].area for i in stack), pieces[stack[0]].label)
+    units = [pieces[stack[0]] if len(stack) == 1 else Piece(box_around([pieces[i].box for i in stack]),
+                                                            sum(pieces[i].area for i in stack), pieces[stack[0]].label)
              for stack in stacks]
     kept, members = [], {}
     for index, (unit, stack) in enumerate(zip(units, stacks, strict=True)):
@@ -132,12 +132,6 @@ def _groups(linked: np.ndarray) -> list[list[int]]:
     """Return the indices of a symmetric boolean adjacency matrix grouped by its connected components."""
     count, component = _components(linked)
     return [list(np.flatnonzero(component == c)) for c in range(count)]
-
-
-def _box_around(pieces: list[Piece]) -> Box:
-    x0, y0 = min(p.box.x for p in pieces), min(p.box.y for p in pieces)
-    x1, y1 = max(p.box.right for p in pieces), max(p.box.bottom for p in pieces)
-    return Box(x0, y0, x1 - x0, y1 - y0)
 
 
 def _lines_of(pieces: list[Piece], labels: np.ndarray) -> list[Line]:

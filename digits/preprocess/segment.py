@@ -231,3 +231,11 @@ def box_union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> Box
     x0, y0 = min(a[0], b[0]), min(a[1], b[1])
     x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
     return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def box_around(boxes: list[Box]) -> Box:
+    """Return the box around several boxes."""
+    around = boxes[0]
+    for box in boxes[1:]:
+        around = box_union(around, box)
+    return Box(*around)
