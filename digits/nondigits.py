@@ -104,19 +104,37 @@ def shape(rng: np.random.Generator) -> np.ndarray:
 
 
 def scribble(rng: np.random.Generator) -> np.ndarray:
-    """Return the ink of a scribble: a smoothed random walk, or a few random strokes."""
+    """Return the ink of a scribble: a smoothed random walk, a few random strokes, or a looping curve."""
     canvas = np.zeros((100, 100), np.float32)
     width = int(rng.uniform(2, 8))
-    if rng.random() < 0.5:
+    style = rng.random()
+    if style < 0.3:
         steps = np.cumsum(rng.normal(0, 9, (int(rng.integers(15, 40)), 2)), axis=0)
         steps = cv2.GaussianBlur(steps.astype(np.float32), (1, 5), 0)
         points = 50 + 38 * steps / max(np.abs(steps).max(), 1)
         cv2.polylines(canvas, [points.astype(np.int32)], False, 1.0, width)
-    else:
+    elif style < 0.5:
         for _ in range(int(rng.integers(3, 7))):
             start, end = rng.uniform(8, 92, 2).astype(int), rng.uniform(8, 92, 2).astype(int)
             cv2.line(canvas, tuple(start), tuple(end), 1.0, width)
+    else:  # what a hand draws when it tests a pen: a smooth curve that loops and doubles back
+        cv2.polylines(canvas, [looping_curve(rng).astype(np.int32)], False, 1.0, width, cv2.LINE_AA)
     return tight(canvas) if canvas.max() > 0 else np.zeros((2, 2), np.float32)
+
+
+def looping_curve(rng: np.random.Generator) -> np.ndarray:
+    """Return the points (x, y in a 100x100 box) of a smooth curve through 7 to 15 random places."""
+    places = rng.uniform(0, 1, (int(rng.integers(7, 16)), 2)) * [rng.uniform(0.5, 1), 1]
+    # Catmull-Rom through the places: a curve with no corners, as a quick pen draws.
+    padded = np.concatenate([places[:1], places, places[-1:]])
+    t = np.linspace(0, 1, 12)[:-1, None]
+    pieces = []
+    for before, start, end, after in zip(padded, padded[1:], padded[2:], padded[3:], strict=False):
+        pieces.append(0.5 * (2 * start + (end - before) * t + (2 * before - 5 * start + 4 * end - after) * t ** 2
+                             + (3 * start - before - 3 * end + after) * t ** 3))
+    points = np.concatenate(pieces + [places[-1:]])
+    points = (points - points.min(0)) / max(float(np.ptp(points, axis=0).max()), 1e-6)
+    return 10 + 80 * points
 
 
 def non_digit(rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
@@ -124,9 +142,34 @@ def non_digit(rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
     while True:
         kind = KINDS[int(rng.integers(len(KINDS)))]
         ink = glyph(rng, fonts) if kind == "glyph" else shape(rng) if kind == "shape" else scribble(rng)
-        picture = framed(ink)
+        if ink.max() < 0.5:
+            continue
+        # The same pens, blur and grain as the written digits get, so that none of them tells a digit.
+        picture = framed(pen_and_camera(ink, rng))
         if picture is not None and picture.max() > 0:
             return picture
+
+
+def pen_and_camera(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return ink (float 0..1) with a pen of another width, and half the time a photo's blur and grain."""
+    height = ink.shape[0]
+    ink = np.pad(ink, 4)  # room for a fatter pen and the blur
+    radius = int(rng.integers(0, 3))
+    if radius:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        if rng.random() < 0.5:
+            ink = cv2.dilate(ink, kernel)
+        else:
+            thinner = cv2.erode(ink, kernel)
+            # No thinner pen than the strokes allow: eroding a font's thin glyph away, but not a
+            # digit's pen strokes, would teach the checker that thin marks are not digits.
+            if (thinner > 0.5).sum() >= 0.5 * (ink > 0.5).sum():
+                ink = thinner
+    if rng.random() < 0.5:  # a photo's blur and grain, before the server's threshold
+        ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(0.5, max(0.03 * height, 0.6)))
+        ink /= max(float(ink.max()), 1e-6)  # the server stretches a photo's contrast: a thin line stays
+        ink = np.clip(ink + rng.normal(0, rng.uniform(0, 0.12), ink.shape).astype(np.float32), 0, 1)
+    return ink
 
 
 def written_digit(digit28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -136,15 +179,7 @@ def written_digit(digit28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         from digits.augment import brush_drawn
 
         return brush_drawn(np.asarray(digit28, np.uint8), rng)
-    height = rng.uniform(40, 90)
-    ink = written_ink(digit28, height, pad=4)
-    radius = int(rng.integers(0, 3))
-    if radius:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        ink = cv2.dilate(ink, kernel) if rng.random() < 0.5 else cv2.erode(ink, kernel)
-    if rng.random() < 0.5:  # a photo's blur and grain, before the server's threshold
-        ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(0.5, 0.03 * height))
-        ink = np.clip(ink + rng.normal(0, rng.uniform(0, 0.12), ink.shape).astype(np.float32), 0, 1)
+    ink = pen_and_camera(written_ink(digit28, rng.uniform(40, 90)), rng)
     picture = framed(ink) if ink.max() > 0.5 else None
     return picture if picture is not None else np.asarray(digit28, np.uint8)
 

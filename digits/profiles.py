@@ -77,7 +77,7 @@ _ALL = (
                         examples=160_000), task="sequence"),
     # Tells digits from other marks: every training digit as written and with a pen, 60,000 non-digits.
     ModelProfile("marks", "the mark checker: a digit, or not a digit", build_mark_checker,
-                 Recipe(epochs=8, batch_size=256, learning_rate=3e-3, patience=None,
+                 Recipe(epochs=12, batch_size=256, learning_rate=3e-3, patience=None,
                         augment=AugmentSettings(rotation_degrees=8, shift_pixels=1.5, scale_range=(0.9, 1.1),
                                                 shear=0.1), examples=60_000), task="marks"),
 )

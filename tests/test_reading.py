@@ -131,3 +131,13 @@ def test_one_doubted_digit_makes_its_whole_wide_mark_unsure():
 
     _check_sequence_digits(chosen, FirstViewDoubted(0.0), {})
     assert [digit.verdict for digit in chosen["number"]] == ["digit", "unsure", "unsure"]
+
+
+def test_a_mark_is_a_sure_digit_only_when_a_digit_read_right_is_more_likely_than_not():
+    from digits.reading.verdicts import verdict_of
+
+    assert verdict_of(0.99, 0.9) == "digit"
+    assert verdict_of(0.7, 0.7) == "unsure"  # each more likely than not, together 49%
+    assert verdict_of(0.4, None) == "unsure" and verdict_of(0.6, None) == "digit"  # no checker: the confidence
+    assert verdict_of(0.99, 0.3) == "unsure"
+    assert verdict_of(0.99, 0.005) == "not a digit"
