@@ -79,7 +79,7 @@ def build_mark_checker(dropout: float = 0.25):
     _conv_block(model, 64, 3)
     model.add(layers.MaxPooling2D())
     # A third convolution on the 5x5 maps sees the whole mark's shape at once (loops, crossings,
-    # how many strokes end), which tells a scribble from a digit; it adds a third to the cost.
+    # how many strokes end), which tells a scribble from a digit: 0.08 ms a mark against 0.07.
     _conv_block(model, 128, 3)
     model.add(layers.Flatten())
     model.add(layers.Dropout(dropout))
