@@ -49,8 +49,9 @@ def build_cnn(dropout: float = 0.4):
     return model
 
 
-def build_cnn_small(dropout: float = 0.25, outputs: int = NUM_CLASSES, name: str = "mnist_cnn_small"):
-    """Return a small, quick CNN (two conv blocks) for retraining in minutes, uncompiled."""
+def build_cnn_small(dropout: float = 0.25, outputs: int = NUM_CLASSES, name: str = "mnist_cnn_small",
+                    top_filters: int | None = None):
+    """Return a small, quick CNN (two conv blocks, a third of ``top_filters`` if given), uncompiled."""
     keras = import_keras()
     layers = keras.layers
     model = keras.Sequential(name=name)
@@ -60,6 +61,8 @@ def build_cnn_small(dropout: float = 0.25, outputs: int = NUM_CLASSES, name: str
     model.add(layers.MaxPooling2D())
     _conv_block(model, 64, 3)
     model.add(layers.MaxPooling2D())
+    if top_filters:
+        _conv_block(model, top_filters, 3)
     model.add(layers.Flatten())
     model.add(layers.Dropout(dropout))
     model.add(layers.Dense(128, activation="relu"))
@@ -68,25 +71,11 @@ def build_cnn_small(dropout: float = 0.25, outputs: int = NUM_CLASSES, name: str
     return model
 
 
-def build_mark_checker(dropout: float = 0.25):
+def build_mark_checker():
     """Return the mark checker: the small CNN with a third convolution, two outputs (a digit, not a digit)."""
-    keras = import_keras()
-    layers = keras.layers
-    model = keras.Sequential(name="mnist_marks")
-    model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
-    _conv_block(model, 32, 3)
-    model.add(layers.MaxPooling2D())
-    _conv_block(model, 64, 3)
-    model.add(layers.MaxPooling2D())
-    # A third convolution on the 5x5 maps sees the whole mark's shape at once (loops, crossings,
+    # The third convolution, on the 5x5 maps, sees the whole mark's shape at once (loops, crossings,
     # how many strokes end), which tells a scribble from a digit: 0.08 ms a mark against 0.07.
-    _conv_block(model, 128, 3)
-    model.add(layers.Flatten())
-    model.add(layers.Dropout(dropout))
-    model.add(layers.Dense(128, activation="relu"))
-    model.add(layers.Dropout(dropout))
-    model.add(layers.Dense(2, activation="softmax", name="probabilities"))
-    return model
+    return build_cnn_small(outputs=2, name="mnist_marks", top_filters=128)
 
 
 def build_sequence_reader(dropout: float = 0.25):
