@@ -1,4 +1,4 @@
-"""Real-world pictures through the real server: photos, canvas drawings, numbers and clean MNIST PNGs.
+"""Real-world pictures through the real server: photos, canvas drawings, numbers, clean MNIST PNGs, close crops.
 
 Run: python bench/realworld.py [--count 2000] [--seed 2026] [--model cnn] [--save-misses]
 Renders MNIST *test* digits (never trained on) with a seeded generator (bench/synth.py),
@@ -23,7 +23,8 @@ from synth import CANVAS_STYLES, canvas_drawing, photo_of_digits
 from digits.config import TEST_CSV, TRAIN_CSV
 from digits.data import ensure_mnist_csvs, read_csv
 
-TARGETS = {"photo": 0.985, "canvas": 0.99, "number": 0.95, "clean": None}
+# "cropped": a photo of one digit cut close around the writing (a few pixels of paper each side).
+TARGETS = {"photo": 0.985, "canvas": 0.99, "number": 0.95, "clean": None, "cropped": None}
 
 
 def make_cases(kind: str, count: int, images: np.ndarray, labels: np.ndarray, rng: np.random.Generator):
@@ -39,6 +40,9 @@ def make_cases(kind: str, count: int, images: np.ndarray, labels: np.ndarray, rn
         chosen = int(rng.integers(0, len(pictures)))
         if kind == "photo":
             yield photo_of_digits([pictures[chosen]], rng), str(labels[chosen])
+        elif kind == "cropped":
+            photo = photo_of_digits([pictures[chosen]], rng, margin_range=(0.0, 0.1), margin_pixels=3)
+            yield photo, str(labels[chosen])
         elif kind == "canvas":
             style = CANVAS_STYLES[index % len(CANVAS_STYLES)]
             brush = ("thick", "thin")[(index // len(CANVAS_STYLES)) % 2]
@@ -52,7 +56,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=2000, help="pictures per kind (default 2000)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--model", help="model to ask for (default: the server's default)")
-    parser.add_argument("--kinds", default="photo,canvas,number,clean")
+    parser.add_argument("--kinds", default="photo,canvas,number,clean,cropped")
     parser.add_argument("--save-misses", action="store_true", help="write misread pictures to bench/out/")
     args = parser.parse_args()
     ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=lambda message: None)

@@ -103,8 +103,13 @@ def place(page: np.ndarray, ink: np.ndarray, x: int, y: int, colour: np.ndarray,
     region[:] = region * (1 - alpha) + colour * alpha
 
 
-def photo_of_digits(digits28: list[np.ndarray], rng: np.random.Generator) -> bytes:
-    """A phone photo of one or more handwritten digits on paper, as JPEG bytes."""
+def photo_of_digits(digits28: list[np.ndarray], rng: np.random.Generator,
+                    margin_range: tuple[float, float] = (0.15, 1.2), margin_pixels: int = 6) -> bytes:
+    """A phone photo of one or more handwritten digits on paper, as JPEG bytes.
+
+    Each margin is ``margin_pixels`` plus a random share (``margin_range``) of the digits' height:
+    a small range is a photo cropped close around the writing.
+    """
     count = len(digits28)
     digit_height = int(rng.uniform(40, 260))
     rotation_range = 15 if count == 1 else 6
@@ -114,10 +119,10 @@ def photo_of_digits(digits28: list[np.ndarray], rng: np.random.Generator) -> byt
     gaps = [int(rng.uniform(0.25, 0.7) * digit_height * 0.6) for _ in range(count - 1)]
     row_width = sum(ink.shape[1] for ink in inks) + sum(gaps)
     row_height = max(ink.shape[0] for ink in inks)
-    margin_x = int(rng.uniform(0.15, 1.2) * digit_height) + 6
-    margin_y = int(rng.uniform(0.15, 1.2) * digit_height) + 6
-    width = row_width + margin_x + int(rng.uniform(0.15, 1.2) * digit_height) + 6
-    height = row_height + margin_y + int(rng.uniform(0.15, 1.2) * digit_height) + 6
+    margin_x = int(rng.uniform(*margin_range) * digit_height) + margin_pixels
+    margin_y = int(rng.uniform(*margin_range) * digit_height) + margin_pixels
+    width = row_width + margin_x + int(rng.uniform(*margin_range) * digit_height) + margin_pixels
+    height = row_height + margin_y + int(rng.uniform(*margin_range) * digit_height) + margin_pixels
     page = paper(height, width, rng, ruled=rng.random() < 0.4)
     colour = np.array(INKS[rng.choice(list(INKS))], np.float32) + rng.normal(0, 6, 3)
     opacity = rng.uniform(0.8, 1.0)

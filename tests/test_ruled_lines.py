@@ -49,6 +49,29 @@ def test_a_bold_digit_on_many_ruled_lines_keeps_its_strokes():
     assert np.count_nonzero(cleaned & ~digit) < 0.1 * np.count_nonzero(mask & ~digit)
 
 
+@pytest.mark.parametrize("margin", [4, 10])
+def test_the_bar_of_a_tightly_cropped_7_is_not_a_ruled_line(margin):
+    # The bar spans the picture as a ruled line spans a page, but the down stroke leaves its end.
+    mask = np.zeros((70, 60 + 2 * margin), np.uint8)
+    cv2.line(mask, (margin, 12), (margin + 59, 12), 255, 3)
+    cv2.line(mask, (margin + 59, 12), (margin + 25, 65), 255, 3)
+    assert np.array_equal(remove_ruled_lines(mask), mask)
+
+
+@pytest.mark.parametrize("digit", ["2", "4"])
+def test_the_bar_of_a_tightly_cropped_2_or_4_is_kept(digit):
+    mask = np.zeros((70, 68), np.uint8)  # a few pixels of margin each side
+    if digit == "2":  # the bar at the bottom, the curve leaving its left end
+        cv2.ellipse(mask, (34, 22), (26, 16), 0, 180, 360, 255, 3)
+        cv2.line(mask, (60, 22), (6, 62), 255, 3)
+        cv2.line(mask, (6, 62), (62, 62), 255, 3)
+    else:  # the bar across the middle, the slanted stroke leaving its left end
+        cv2.line(mask, (32, 3), (6, 44), 255, 3)
+        cv2.line(mask, (6, 44), (62, 44), 255, 3)
+        cv2.line(mask, (47, 10), (47, 67), 255, 3)
+    assert np.array_equal(remove_ruled_lines(mask), mask)
+
+
 @pytest.mark.parametrize("stroke", [16, 6])
 def test_a_faint_line_joining_bold_digits_is_cut(stroke):
     mask = np.zeros((120, 270), np.uint8)

@@ -54,6 +54,8 @@ def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None) -
             continue
         source = cleaned if candidates is None else candidates
         for along, across in _long_straight_runs(source, horizontal):
+            if _runs_on_into_a_stroke(cleaned, along, across, horizontal):
+                continue
             lines, thickness, half = _fit_ruled_lines(along, across, (height, width), horizontal)
             for slope, intercept in lines:
                 band = _line_band(cleaned.shape, slope, intercept, half, horizontal)
@@ -91,6 +93,38 @@ def _long_straight_runs(source: np.ndarray, horizontal: bool):
             continue
         xs, ys = xs + left, ys + top
         yield (xs, ys) if horizontal else (ys, xs)
+
+
+def _runs_on_into_a_stroke(mask: np.ndarray, along: np.ndarray, across: np.ndarray, horizontal: bool) -> bool:
+    """Tell whether a straight run turns into another stroke at one of its ends: a digit's bar, not a line.
+
+    The bar of a 7, a 4 or a 2 spans a tightly cropped picture as a ruled line spans a page,
+    but a stroke leaves it at one end, to one side (the 7's down stroke, the 2's curve). A
+    ruled line ends at the picture's edge or fades out, with nothing leaving it there.
+    """
+    if not horizontal:
+        mask = mask.T
+    height, width = mask.shape
+    if along.min() <= 1 and along.max() >= width - 2:
+        # From edge to edge: a ruled line, even where a margin line meets it near an edge
+        # (which looks like a stroke leaving it).
+        return False
+    for end, inward in ((int(along.min()), 1), (int(along.max()), -1)):
+        rows = np.unique(across[np.abs(along - end) <= 2])
+        # Several lines joined by a bold digit end together: each band is judged alone.
+        for band in np.split(rows, np.flatnonzero(np.diff(rows) > 2) + 1):
+            low, high = int(band[0]), int(band[-1])
+            reach = max(4, 2 * (high - low + 1))
+            first, last = sorted((end - inward * (reach // 2), end + inward * reach))
+            columns = slice(max(first, 0), min(last + 1, width))
+            above = mask[max(low - reach - 2, 0):max(low - 2, 0), columns]
+            below = mask[min(high + 3, height):min(high + reach + 3, height), columns]
+            # A stroke leaves on one side; a line crossing near the end (a margin line
+            # meeting the ruled lines) runs on to both.
+            sides = (np.count_nonzero(above) >= reach, np.count_nonzero(below) >= reach)
+            if sides[0] != sides[1]:
+                return True
+    return False
 
 
 def _fit_ruled_lines(along: np.ndarray, across: np.ndarray, shape: tuple[int, int],
