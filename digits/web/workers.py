@@ -9,12 +9,14 @@ waits for each to say it is ready or why it is not, and starts again any worker 
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import signal
 import socket
 import sys
 import time
 
 RESTART_PAUSE_SECONDS = 1.0
+START_ATTEMPTS = 3  # a worker that dies before it is ready is started again this often at most
 
 
 def serve_with_workers(build_app, make_server, listening: socket.socket, workers: int, threads: int,
@@ -34,16 +36,18 @@ def serve_with_workers(build_app, make_server, listening: socket.socket, workers
         process.start()
         return process
 
-    processes = [start(number) for number in range(workers)]
-    for _ in range(workers):
-        _number, problem = reports.get()
-        if problem:
-            _stop(processes)
-            return _fail(problem)
-    announce(f"{workers} worker processes of {threads} threads each")
+    # Stopping is heard from the start: a parent killed while its workers start would leave
+    # them serving the port without it.
     stopping = []
     for name in (signal.SIGINT, signal.SIGTERM):
         signal.signal(name, lambda *_: stopping.append(True))
+    processes = [start(number) for number in range(workers)]
+    problem = _wait_until_ready(processes, reports, start, stopping)
+    if problem:
+        _stop(processes)
+        return _fail(problem)
+    if not stopping:
+        announce(f"{workers} worker processes of {threads} threads each")
     while not stopping:
         for number, process in enumerate(processes):
             if not process.is_alive() and not stopping:
@@ -52,6 +56,32 @@ def serve_with_workers(build_app, make_server, listening: socket.socket, workers
         time.sleep(0.2)
     _stop(processes)
     return 0
+
+
+def _wait_until_ready(processes: list, reports, start, stopping: list) -> str | None:
+    """Wait until every worker reports ready (or a stop); return the first reason one cannot start, if any.
+
+    A worker that dies before it reports (killed, or out of memory) is started again, up to
+    START_ATTEMPTS times: waiting for its report would hang the server before it announces.
+    """
+    waiting = set(range(len(processes)))
+    attempts = dict.fromkeys(waiting, 1)
+    while waiting and not stopping:
+        try:
+            number, problem = reports.get(timeout=0.2)
+        except queue.Empty:
+            for number in sorted(waiting):
+                if processes[number].is_alive():
+                    continue
+                if attempts[number] >= START_ATTEMPTS:
+                    return f"worker {number} died while starting (exit status {processes[number].exitcode})"
+                attempts[number] += 1
+                processes[number] = start(number)
+            continue
+        if problem:
+            return problem
+        waiting.discard(number)
+    return None
 
 
 def _worker(build_app, make_server, listening: socket.socket, threads: int, reports, number: int) -> None:
