@@ -62,6 +62,23 @@ def test_a_light_gradient_and_a_shadow_leave_no_ink():
     assert ink[100, 100] > 0.6 and ink[100, 40] < 0.2
 
 
+@pytest.mark.parametrize("digit", ["1", "7"])
+def test_a_marker_digit_photographed_close_is_ink_through_its_strokes(digit):
+    # Strokes a quarter as wide as the digit is tall, in a picture the digit fills: a closing
+    # sized from the picture alone takes each stroke's middle for paper and leaves its outline.
+    page = np.full((130, 96), 0.85, np.float32)
+    if digit == "1":
+        cv2.line(page, (52, 22), (44, 108), 0.25, 28)
+        middle = (65, 48)
+    else:
+        cv2.line(page, (16, 22), (80, 22), 0.25, 28)
+        cv2.line(page, (80, 22), (40, 110), 0.25, 28)
+        middle = (22, 48)
+    ink = ink_map(cv2.GaussianBlur(page, (0, 0), 1.5))
+    assert ink[middle] > 0.5
+    assert ink[5, 5] < 0.1 and ink[125, 90] < 0.1
+
+
 def dim_grey_page_with_a_bold_digit() -> np.ndarray:
     """Grey paper in a dim room, darker than half, with a bold blurred mark: floats in [0, 1]."""
     ys, xs = np.mgrid[0:240, 0:240].astype(np.float32)

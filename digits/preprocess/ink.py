@@ -18,6 +18,10 @@ from digits.preprocess.decode import WORKING_SIDE
 # small digit covers, tells which way the ink goes.
 CLEAR_BRIGHTNESS = 0.3
 MARK_SHARE_PERCENT = 1.0
+# The paper's closing is at least this share of the tallest mark's height: wider than a
+# marker's strokes. On close-cropped photos (seed 7) 0.3 read 95.0% and 0.4 94.8%, against 88.7%
+# with the picture's fifth alone; photos stayed at 99.3% (99.2% with 0.4).
+STROKE_SHARE_OF_HEIGHT = 0.3
 
 
 def transparent_background(rgba: np.ndarray) -> float:
@@ -154,6 +158,34 @@ def reduced(image: np.ndarray, short_side: int) -> tuple[np.ndarray, int]:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA), factor
 
 
+def _paper_by_closing(small: np.ndarray, size: int) -> np.ndarray:
+    """Return the paper's brightness: a closing of ``size`` pixels, smoothed."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REFLECT)
+    return cv2.GaussianBlur(background, (0, 0), size / 3)
+
+
+def _closing_for_the_writing(small: np.ndarray, background: np.ndarray) -> int:
+    """Return the closing the writing needs (0: none wider): wider than a marker's strokes in its tallest mark.
+
+    A closing sized from the picture alone is too narrow where one digit fills the picture:
+    a marker's stroke (up to a quarter of the digit's height) is then wider than the closing,
+    whose middle is taken for paper, and only the stroke's outline is read (a 1 as a 0). Even
+    a stroke's outline shows how tall the mark is. Never wider than half the picture, so
+    the light still changes across it.
+    """
+    ink = np.clip((np.maximum(background, small) - small) / np.maximum(background, 0.02), 0, 1)
+    strongest = float(ink.max())
+    if strongest < 0.15:
+        return 0
+    rough = (ink > 0.5 * strongest).astype(np.uint8)
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(rough, connectivity=8)
+    if count < 2:
+        return 0
+    tallest = int(stats[1:, cv2.CC_STAT_HEIGHT].max())
+    return min(int(STROKE_SHARE_OF_HEIGHT * tallest) | 1, (min(small.shape) // 2) | 1)
+
+
 def ink_map(grey: np.ndarray) -> np.ndarray:
     """Return how much ink each pixel holds, 0 (paper) to 1, with uneven light and shadows removed."""
     light = grey if ink_is_dark(grey) else 1.0 - grey
@@ -166,9 +198,11 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
         # changes slowly, and the work stays bounded.
         small, factor = reduced(light, 96)
         size = max(3, (min(small.shape) // 5) | 1)  # wider than strokes, narrow enough for shadows
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
-        background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REFLECT)
-        background = cv2.GaussianBlur(background, (0, 0), size / 3)
+        background = _paper_by_closing(small, size)
+        wanted = _closing_for_the_writing(small, background)
+        if wanted > size:
+            size = wanted
+            background = _paper_by_closing(small, size)
         if factor > 1:
             background = cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
         background = np.maximum(background, light)
