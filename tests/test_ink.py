@@ -79,6 +79,19 @@ def test_a_marker_digit_photographed_close_is_ink_through_its_strokes(digit):
     assert ink[5, 5] < 0.1 and ink[125, 90] < 0.1
 
 
+def test_a_margin_line_does_not_widen_the_closing_over_a_shadow():
+    # The margin line is the tallest mark on the page, but not writing: the closing stays
+    # narrow enough to follow the shadow.
+    page = np.full((300, 160), 0.9, np.float32)
+    shadow = np.zeros_like(page)
+    cv2.ellipse(shadow, (80, 50), (35, 30), 0, 0, 360, 1.0, -1)
+    page *= 1 - 0.5 * cv2.GaussianBlur(shadow, (0, 0), 8)
+    cv2.line(page, (14, 0), (14, 299), 0.35, 2)  # the margin line, top to bottom
+    cv2.line(page, (80, 150), (80, 230), 0.3, 8)  # a digit
+    ink = ink_map(page)
+    assert ink[50, 80] < 0.25 and ink[190, 80] > 0.6
+
+
 def dim_grey_page_with_a_bold_digit() -> np.ndarray:
     """Grey paper in a dim room, darker than half, with a bold blurred mark: floats in [0, 1]."""
     ys, xs = np.mgrid[0:240, 0:240].astype(np.float32)

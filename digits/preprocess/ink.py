@@ -180,9 +180,11 @@ def _closing_for_the_writing(small: np.ndarray, background: np.ndarray) -> int:
         return 0
     rough = (ink > 0.5 * strongest).astype(np.uint8)
     count, _labels, stats, _ = cv2.connectedComponentsWithStats(rough, connectivity=8)
-    if count < 2:
+    tops, heights = stats[1:, cv2.CC_STAT_TOP], stats[1:, cv2.CC_STAT_HEIGHT]
+    marks = heights[(tops > 0) | (tops + heights < small.shape[0])]  # not a margin line or a page edge
+    if len(marks) == 0:
         return 0
-    tallest = int(stats[1:, cv2.CC_STAT_HEIGHT].max())
+    tallest = int(marks.max())
     return min(int(STROKE_SHARE_OF_HEIGHT * tallest) | 1, (min(small.shape) // 2) | 1)
 
 
