@@ -175,7 +175,7 @@ def _closing_for_the_writing(small: np.ndarray, background: np.ndarray) -> int:
     a stroke's outline shows how tall the mark is. Never wider than half the picture, so
     the light still changes across it.
     """
-    ink = np.clip((np.maximum(background, small) - small) / np.maximum(background, 0.02), 0, 1)
+    ink = _ink_against(background, small)
     strongest = float(ink.max())
     if strongest < 0.15:
         return 0
@@ -208,8 +208,12 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
             background = _paper_by_closing(small, size)
         if factor > 1:
             background = cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
-        background = np.maximum(background, light)
-    background = np.maximum(background, 0.02)
+    return _ink_against(background, light)
+
+
+def _ink_against(background: np.ndarray, light: np.ndarray) -> np.ndarray:
+    """Return the ink of each pixel: how far it is darker than the paper's brightness, 0 to 1."""
+    background = np.maximum(np.maximum(background, light), 0.02)
     return np.clip((background - light) / background, 0, 1).astype(np.float32)
 
 
