@@ -11,6 +11,7 @@ from digits.config import IMAGE_SIDE, INK_BOX_SIDE
 from digits.errors import PictureError
 from digits.preprocess.ink import ink_is_dark
 from digits.preprocess.layout import Candidate, LineLayout, NumberLayout, Part
+from digits.preprocess.loops import reopen_loops
 from digits.preprocess.scaling import scaled_ink
 from digits.preprocess.segment import Box, box_union
 from digits.preprocess.strips import frame_strip
@@ -79,48 +80,60 @@ class LineCrops:
     numbers: list[NumberCrops]
 
 
-def frame_page(lines: list[LineLayout], ink: np.ndarray, scale: tuple[float, float]) -> list[LineCrops]:
+def frame_page(lines: list[LineLayout], ink: np.ndarray, scale: tuple[float, float],
+               closing: float | None = None) -> list[LineCrops]:
     """Frame every candidate digit of every number as a 28x28 model input.
 
-    ``scale`` (x, y) turns working pixels into the uploaded picture's pixels for the boxes.
+    ``scale`` (x, y) turns working pixels into the uploaded picture's pixels for the boxes;
+    ``closing``: the width of the ink map's paper closing (see reopen_loops), None: no loop is reopened.
     """
     return [LineCrops(box=_scaled(line.box, scale),
-                      numbers=[frame_number(number, ink, scale) for number in line.numbers])
+                      numbers=[frame_number(number, ink, scale, closing) for number in line.numbers])
             for line in lines]
 
 
-def frame_number(number: NumberLayout, ink: np.ndarray, scale: tuple[float, float]) -> NumberCrops:
-    """Frame each candidate run of a number's parts as one digit."""
-    candidates = [CandidateCrop(candidate, frame_parts(number.parts[candidate.first:candidate.last + 1], ink, scale))
+def frame_number(number: NumberLayout, ink: np.ndarray, scale: tuple[float, float],
+                 closing: float | None = None) -> NumberCrops:
+    """Frame each candidate run of a number's parts as one digit (``closing``: see frame_page)."""
+    candidates = [CandidateCrop(candidate, frame_parts(number.parts[candidate.first:candidate.last + 1], ink, scale,
+                                                       closing))
                   for candidate in number.candidates]
-    strips = [frame_strip_of(index, part, ink, scale) for index, part in enumerate(number.parts) if part.may_be_several]
+    strips = [frame_strip_of(index, part, ink, scale, closing) for index, part in enumerate(number.parts)
+              if part.may_be_several]
     return NumberCrops(box=_scaled(number.box, scale), part_count=len(number.parts), candidates=candidates,
                        strips=strips)
 
 
-def frame_parts(parts: list[Part], ink: np.ndarray, scale: tuple[float, float]) -> DigitCrop:
+def frame_parts(parts: list[Part], ink: np.ndarray, scale: tuple[float, float],
+                closing: float | None = None) -> DigitCrop:
     """Cut the parts' own ink out of the ink map and frame it as one 28x28 model input."""
-    box, digit_ink, digit_mask = _own_ink(parts, ink)
+    box, digit_ink, digit_mask = _own_ink(parts, ink, closing)
     digit_ink = even_stroke(digit_ink, digit_mask, box.height)
     return DigitCrop(pixels=to_mnist_square(digit_ink), box=_scaled(box, scale))
 
 
-def frame_strip_of(index: int, part: Part, ink: np.ndarray, scale: tuple[float, float]) -> StripCrop:
+def frame_strip_of(index: int, part: Part, ink: np.ndarray, scale: tuple[float, float],
+                   closing: float | None = None) -> StripCrop:
     """Cut a wide mark's own ink out of the ink map and frame it as a strip for the sequence reader."""
-    box, mark_ink, mark_mask = _own_ink([part], ink)
+    box, mark_ink, mark_mask = _own_ink([part], ink, closing)
     strip = frame_strip(mark_ink, mark_mask, part.digit_height)
     return StripCrop(part=index, pixels=strip.pixels, box=_scaled(box, scale),
                      columns_per_pixel=strip.scale / scale[0], left=strip.left)
 
 
-def _own_ink(parts: list[Part], ink: np.ndarray) -> tuple[Box, np.ndarray, np.ndarray]:
-    """Return the box around the parts, their own ink there (soft edges kept) and their mask."""
+def _own_ink(parts: list[Part], ink: np.ndarray, closing: float | None) -> tuple[Box, np.ndarray, np.ndarray]:
+    """Return the box around the parts, their own ink there (soft edges kept) and their mask.
+
+    With the paper's ``closing``, loops that blur filled in are opened again (reopen_loops).
+    """
     x, y, w, h = box = _around_parts(parts)
     own_mask = np.zeros((h, w), np.uint8)
     for part in parts:
         left, top = part.box.x - x, part.box.y - y
         region = own_mask[top:top + part.box.height, left:left + part.box.width]
         np.maximum(region, part.mask, out=region)
+    if closing is not None:
+        own_mask = reopen_loops(ink[y:y + h, x:x + w], own_mask, closing)
     near = cv2.dilate(own_mask, np.ones((3, 3), np.uint8)) > 0
     # Keep the soft edges of the strokes: ink just next to the mask counts too.
     own_ink = np.where(near, ink[y:y + h, x:x + w], 0).astype(np.float32)

@@ -191,8 +191,17 @@ def _closing_for_the_writing(small: np.ndarray, background: np.ndarray) -> int:
 
 def ink_map(grey: np.ndarray) -> np.ndarray:
     """Return how much ink each pixel holds, 0 (paper) to 1, with uneven light and shadows removed."""
+    return ink_map_and_closing(grey)[0]
+
+
+def ink_map_and_closing(grey: np.ndarray) -> tuple[np.ndarray, int]:
+    """Return the ink map (see ink_map) and the width of the closing that found the paper, in pixels.
+
+    Inside a stroke wider than the closing, the map fades towards the stroke's middle.
+    """
     light = grey if ink_is_dark(grey) else 1.0 - grey
     height, width = light.shape
+    closing = max(height, width)
     if min(height, width) < 8:
         background = np.full_like(light, float(np.max(light)))
     else:
@@ -206,9 +215,10 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
         if wanted > size:
             size = wanted
             background = _paper_by_closing(small, size)
+        closing = size * factor
         if factor > 1:
             background = cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
-    return _ink_against(background, light)
+    return _ink_against(background, light), closing
 
 
 def _ink_against(background: np.ndarray, light: np.ndarray) -> np.ndarray:

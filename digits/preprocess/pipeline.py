@@ -17,7 +17,7 @@ from digits.config import IMAGE_SIDE
 from digits.errors import PictureError
 from digits.preprocess.decode import WORKING_SIDE, Decoded, decode_picture, rgba_from_array
 from digits.preprocess.framing import DigitCrop, LineCrops, already_mnist, frame_page
-from digits.preprocess.ink import InkMasks, grey_of_picture, ink_map, shrink, threshold_ink, to_grey
+from digits.preprocess.ink import InkMasks, grey_of_picture, ink_map_and_closing, shrink, threshold_ink, to_grey
 from digits.preprocess.layout import LineLayout, lay_out
 from digits.preprocess.ruled_lines import cut_thin_bridges, remove_ruled_lines
 
@@ -34,6 +34,7 @@ class PageWork:
     height: int
     working: np.ndarray | None = None
     ink: np.ndarray | None = None
+    closing: int = 0  # the width of the closing that found the paper (see ink_map_and_closing)
     masks: InkMasks | None = None
     mask: np.ndarray | None = None
     layout: list[LineLayout] | None = None
@@ -45,7 +46,7 @@ def _to_working_size(page: PageWork) -> None:
 
 
 def _ink_map(page: PageWork) -> None:
-    page.ink = ink_map(page.working)
+    page.ink, page.closing = ink_map_and_closing(page.working)
 
 
 def _threshold(page: PageWork) -> None:
@@ -71,7 +72,7 @@ def _lay_out(page: PageWork) -> None:
 
 def _frame_digits(page: PageWork) -> None:
     scale = (page.width / page.working.shape[1], page.height / page.working.shape[0])
-    page.lines = frame_page(page.layout, page.ink, scale)
+    page.lines = frame_page(page.layout, page.ink, scale, page.closing)
 
 
 # The photo steps, in order. Each is a pure function of the stage modules; these only wire them.
