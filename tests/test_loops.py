@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from digits.pen import loops_and_pieces
 from digits.preprocess import extract_digits
@@ -25,11 +26,16 @@ def _mask(ink: np.ndarray, level: float) -> np.ndarray:
     return np.where(ink > level, 255, 0).astype(np.uint8)
 
 
-def test_a_loop_that_blur_filled_in_is_opened_again():
+@pytest.mark.parametrize("times", [1, 3])  # 3: a mark large enough to be judged on a shrunk copy
+def test_a_loop_that_blur_filled_in_is_opened_again(times):
     ink = _blurred_ring()
+    if times > 1:
+        ink = cv2.resize(ink, None, fx=times, fy=times, interpolation=cv2.INTER_CUBIC)
     mask = _mask(ink, 0.3)
     assert loops_and_pieces(mask, 3) == (0, 1)  # the threshold made a blob of it
-    assert loops_and_pieces(reopen_loops(ink, mask, FAR_CLOSING), 3) == (1, 1)
+    reopened = reopen_loops(ink, mask, FAR_CLOSING)
+    assert reopened.shape == mask.shape
+    assert loops_and_pieces(reopened, 3) == (1, 1)
 
 
 def test_the_faded_middle_of_a_stroke_wider_than_the_closing_is_not_a_loop():

@@ -95,33 +95,40 @@ def frame_page(lines: list[LineLayout], ink: np.ndarray, scale: tuple[float, flo
 def frame_number(number: NumberLayout, ink: np.ndarray, scale: tuple[float, float],
                  closing: float | None = None) -> NumberCrops:
     """Frame each candidate run of a number's parts as one digit (``closing``: see frame_page)."""
-    candidates = [CandidateCrop(candidate, frame_parts(number.parts[candidate.first:candidate.last + 1], ink, scale,
-                                                       closing))
+    own_inks: dict[tuple[int, int], OwnInk] = {}
+
+    def own_ink_of(first: int, last: int) -> OwnInk:
+        # A wide mark is framed both as a digit and as a strip: its ink is cut out once.
+        if (first, last) not in own_inks:
+            own_inks[first, last] = _own_ink(number.parts[first:last + 1], ink, closing)
+        return own_inks[first, last]
+
+    candidates = [CandidateCrop(candidate, _framed_digit(own_ink_of(candidate.first, candidate.last), scale))
                   for candidate in number.candidates]
-    strips = [frame_strip_of(index, part, ink, scale, closing) for index, part in enumerate(number.parts)
+    strips = [_framed_strip(index, part, own_ink_of(index, index), scale) for index, part in enumerate(number.parts)
               if part.may_be_several]
     return NumberCrops(box=_scaled(number.box, scale), part_count=len(number.parts), candidates=candidates,
                        strips=strips)
 
 
-def frame_parts(parts: list[Part], ink: np.ndarray, scale: tuple[float, float],
-                closing: float | None = None) -> DigitCrop:
-    """Cut the parts' own ink out of the ink map and frame it as one 28x28 model input."""
-    box, digit_ink, digit_mask = _own_ink(parts, ink, closing)
+# The box around some parts, their own ink there (soft edges kept) and their mask.
+OwnInk = tuple[Box, np.ndarray, np.ndarray]
+
+
+def _framed_digit(own: OwnInk, scale: tuple[float, float]) -> DigitCrop:
+    box, digit_ink, digit_mask = own
     digit_ink = even_stroke(digit_ink, digit_mask, box.height)
     return DigitCrop(pixels=to_mnist_square(digit_ink), box=_scaled(box, scale))
 
 
-def frame_strip_of(index: int, part: Part, ink: np.ndarray, scale: tuple[float, float],
-                   closing: float | None = None) -> StripCrop:
-    """Cut a wide mark's own ink out of the ink map and frame it as a strip for the sequence reader."""
-    box, mark_ink, mark_mask = _own_ink([part], ink, closing)
+def _framed_strip(index: int, part: Part, own: OwnInk, scale: tuple[float, float]) -> StripCrop:
+    box, mark_ink, mark_mask = own
     strip = frame_strip(mark_ink, mark_mask, part.digit_height)
     return StripCrop(part=index, pixels=strip.pixels, box=_scaled(box, scale),
                      columns_per_pixel=strip.scale / scale[0], left=strip.left)
 
 
-def _own_ink(parts: list[Part], ink: np.ndarray, closing: float | None) -> tuple[Box, np.ndarray, np.ndarray]:
+def _own_ink(parts: list[Part], ink: np.ndarray, closing: float | None) -> OwnInk:
     """Return the box around the parts, their own ink there (soft edges kept) and their mask.
 
     With the paper's ``closing``, loops that blur filled in are opened again (reopen_loops).

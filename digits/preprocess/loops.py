@@ -7,8 +7,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digits.pen import loops_and_pieces
-
+# Marks taller than twice this are judged on a copy shrunk by a whole factor to about this height.
+ANALYSIS_HEIGHT = 64
 # Ink levels tried, as shares of the mark's strong ink (its 95th percentile), lowest first: the
 # lowest that opens a loop keeps the most of the strokes.
 LEVELS = (0.5, 0.65, 0.8)
@@ -35,31 +35,56 @@ def reopen_loops(ink: np.ndarray, mask: np.ndarray, closing: float) -> np.ndarra
     The higher level must keep every piece of the mark whole: a faint stroke that would break
     is left as it is.
     """
-    inside = mask > 0
-    values = ink[inside]
+    values = ink[mask > 0]
     if values.size < 30:
         return mask
-    strong = float(np.percentile(values, 95))
+    rank = int(0.95 * (values.size - 1))
+    strong = float(np.partition(values, rank)[rank])
+    level = _level_that_opens_loops(ink, mask, strong)
+    if level is None:
+        return mask
+    higher = cv2.bitwise_and(mask, cv2.compare(ink, level * strong, cv2.CMP_GE))
+    freed = cv2.subtract(mask, higher) > 0
+    depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    return higher if float(depth[freed].max()) < DEEPEST_SHARE_OF_CLOSING * closing else mask
+
+
+def _level_that_opens_loops(ink: np.ndarray, mask: np.ndarray, strong: float) -> float | None:
+    """Return the lowest of LEVELS at which the mark opens a loop with its strokes whole, or None.
+
+    Judged on a copy at most about ANALYSIS_HEIGHT pixels tall: the model sees a digit 20
+    pixels tall, and a large mark's full size costs several milliseconds for nothing more.
+    """
+    factor = mask.shape[0] // ANALYSIS_HEIGHT
+    if factor >= 2:
+        size = (max(1, mask.shape[1] // factor), mask.shape[0] // factor)
+        ink = cv2.resize(ink, size, interpolation=cv2.INTER_AREA)
+        mask = cv2.compare(cv2.resize(mask, size, interpolation=cv2.INTER_AREA), 127, cv2.CMP_GT)
     least = max(3, int((LEAST_SHARE * mask.shape[0]) ** 2))
-    pieces = loops_and_pieces(mask, least)[1]
-    loops = wide_loops(mask, least)
+    pieces, loops = count_pieces(mask, least), wide_loops(mask, least)
     for level in LEVELS:
-        higher = np.where(inside & (ink >= level * strong), 255, 0).astype(np.uint8)
-        if loops_and_pieces(higher, least)[1] > pieces:
-            return mask  # the strokes break before any loop opens: the level is too high
+        higher = cv2.bitwise_and(mask, cv2.compare(ink, level * strong, cv2.CMP_GE))
+        if count_pieces(higher, least) > pieces:
+            return None  # the strokes break before any loop opens: the level is too high
         if wide_loops(higher, least) > loops:
-            depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
-            freed = inside & (higher == 0)
-            return higher if float(depth[freed].max()) < DEEPEST_SHARE_OF_CLOSING * closing else mask
-    return mask
+            return level
+    return None
+
+
+def count_pieces(mask: np.ndarray, least: int) -> int:
+    """Count the pieces of ink (8-connected) of a mask (uint8 0/255) of at least ``least`` pixels."""
+    _count, _labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= least))
 
 
 def wide_loops(mask: np.ndarray, least: int) -> int:
     """Count the loops of a mask (uint8 0/255) of at least ``least`` pixels and LEAST_HALF_WIDTH across."""
-    paper = np.pad((mask == 0).astype(np.uint8), 1, constant_values=1)
+    # Paper, with a border that joins all the paper around the mark into one region.
+    paper = cv2.copyMakeBorder(cv2.compare(mask, 0, cv2.CMP_EQ), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=255)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
     if count <= 2:  # only the paper around the mark
         return 0
-    wide = np.unique(labels[cv2.distanceTransform(paper, cv2.DIST_L2, 3) >= LEAST_HALF_WIDTH])
-    outside = labels[0, 0]
-    return sum(1 for index in wide if index != outside and stats[index][cv2.CC_STAT_AREA] >= least)
+    deep = cv2.distanceTransform(paper, cv2.DIST_L2, 3) >= LEAST_HALF_WIDTH
+    wide = np.bincount(labels[deep], minlength=count) > 0
+    wide[labels[0, 0]] = False  # the paper around the mark is no loop
+    return int(np.count_nonzero(wide & (stats[:, cv2.CC_STAT_AREA] >= least)))
