@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# Marks taller than twice this are judged on a copy shrunk by a whole factor to about this height.
+# Marks at least twice this tall are judged on a copy shrunk by a whole factor, 64 to 127 pixels tall.
 ANALYSIS_HEIGHT = 64
 # Ink levels tried, as shares of the mark's strong ink (its 95th percentile), lowest first: the
 # lowest that opens a loop keeps the most of the strokes.
@@ -52,8 +52,8 @@ def reopen_loops(ink: np.ndarray, mask: np.ndarray, closing: float) -> np.ndarra
 def _level_that_opens_loops(ink: np.ndarray, mask: np.ndarray, strong: float) -> float | None:
     """Return the lowest of LEVELS at which the mark opens a loop with its strokes whole, or None.
 
-    Judged on a copy at most about ANALYSIS_HEIGHT pixels tall: the model sees a digit 20
-    pixels tall, and a large mark's full size costs several milliseconds for nothing more.
+    A large mark is judged on a copy shrunk to under twice ANALYSIS_HEIGHT: the model sees a
+    digit 20 pixels tall, and the full size cost milliseconds for nothing more.
     """
     factor = mask.shape[0] // ANALYSIS_HEIGHT
     if factor >= 2:
