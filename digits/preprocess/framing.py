@@ -81,11 +81,11 @@ class LineCrops:
 
 
 def frame_page(lines: list[LineLayout], ink: np.ndarray, scale: tuple[float, float],
-               closing: float | None = None) -> list[LineCrops]:
+               closing: float) -> list[LineCrops]:
     """Frame every candidate digit of every number as a 28x28 model input.
 
     ``scale`` (x, y) turns working pixels into the uploaded picture's pixels for the boxes;
-    ``closing``: the width of the ink map's paper closing (see reopen_loops), None: no loop is reopened.
+    ``closing``: the width of the ink map's paper closing (see reopen_loops).
     """
     return [LineCrops(box=_scaled(line.box, scale),
                       numbers=[frame_number(number, ink, scale, closing) for number in line.numbers])
@@ -93,7 +93,7 @@ def frame_page(lines: list[LineLayout], ink: np.ndarray, scale: tuple[float, flo
 
 
 def frame_number(number: NumberLayout, ink: np.ndarray, scale: tuple[float, float],
-                 closing: float | None = None) -> NumberCrops:
+                 closing: float) -> NumberCrops:
     """Frame each candidate run of a number's parts as one digit (``closing``: see frame_page)."""
     own_inks: dict[tuple[int, int], OwnInk] = {}
 
@@ -128,10 +128,10 @@ def _framed_strip(index: int, part: Part, own: OwnInk, scale: tuple[float, float
                      columns_per_pixel=strip.scale / scale[0], left=strip.left)
 
 
-def _own_ink(parts: list[Part], ink: np.ndarray, closing: float | None) -> OwnInk:
+def _own_ink(parts: list[Part], ink: np.ndarray, closing: float) -> OwnInk:
     """Return the box around the parts, their own ink there (soft edges kept) and their mask.
 
-    With the paper's ``closing``, loops that blur filled in are opened again (reopen_loops).
+    Loops that blur filled in are opened again (reopen_loops, with the paper's ``closing``).
     """
     x, y, w, h = box = _around_parts(parts)
     own_mask = np.zeros((h, w), np.uint8)
@@ -139,8 +139,7 @@ def _own_ink(parts: list[Part], ink: np.ndarray, closing: float | None) -> OwnIn
         left, top = part.box.x - x, part.box.y - y
         region = own_mask[top:top + part.box.height, left:left + part.box.width]
         np.maximum(region, part.mask, out=region)
-    if closing is not None:
-        own_mask = reopen_loops(ink[y:y + h, x:x + w], own_mask, closing)
+    own_mask = reopen_loops(ink[y:y + h, x:x + w], own_mask, closing)
     near = cv2.dilate(own_mask, np.ones((3, 3), np.uint8)) > 0
     # Keep the soft edges of the strokes: ink just next to the mask counts too.
     own_ink = np.where(near, ink[y:y + h, x:x + w], 0).astype(np.float32)
