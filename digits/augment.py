@@ -72,7 +72,7 @@ def brush_drawn(picture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if len(rows) == 0:
         return picture
     box = (slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1))
-    return to_mnist_square(even_stroke(drawn[box], mask[box], rows.max() - rows.min() + 1))
+    return to_mnist_square(even_stroke(drawn[box], mask[box], rows.max() - rows.min() + 1, keep_shading=False))
 
 
 def brush_drawn_versions(pictures: np.ndarray, seed: int) -> np.ndarray:

@@ -35,7 +35,7 @@ def framed(ink: np.ndarray) -> np.ndarray | None:
     if len(rows) < 2 or len(columns) < 1:
         return None
     box = (slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1))
-    return to_mnist_square(even_stroke(ink[box].astype(np.float32), mask[box], len(rows)))
+    return to_mnist_square(even_stroke(ink[box].astype(np.float32), mask[box], len(rows), keep_shading=False))
 
 
 def font_paths() -> list[Path]:

@@ -55,3 +55,31 @@ def test_thinning_a_bold_pen_never_breaks_a_stroke():
     evened = even_stroke(seven.astype(np.float32) / 255, seven, 200)
     solid = np.where(evened > 0.5, 255, 0).astype(np.uint8)
     assert cv2.connectedComponents(solid)[0] - 1 == 1
+
+
+def bold_seven_blurred_into_its_corner() -> tuple[np.ndarray, np.ndarray]:
+    """A bold 7 whose corner blur filled in: one mask, the corner's ink lighter than the strokes."""
+    mask = np.zeros((240, 200), np.uint8)
+    cv2.line(mask, (30, 40), (170, 40), 255, 36)
+    cv2.line(mask, (170, 40), (80, 220), 255, 36)
+    corner = np.zeros_like(mask)
+    cv2.fillPoly(corner, [np.array([[110, 58], [150, 58], [128, 100]], np.int32)], 255)
+    ink = np.where(mask > 0, 1.0, 0.0).astype(np.float32)
+    ink[corner > 0] = 0.55  # filled in by blur, not by the pen
+    return ink, cv2.bitwise_or(mask, corner)
+
+
+def test_a_thinned_stroke_keeps_the_lighter_ink_that_blur_filled_in():
+    ink, mask = bold_seven_blurred_into_its_corner()
+    corner = (slice(66, 84), slice(122, 138))
+    flat = even_stroke(ink, mask, 200, keep_shading=False)
+    shaded = even_stroke(ink, mask, 200)
+    assert flat[corner].max() > 0.9  # a flat thinned mask shows the corner as strong as a stroke
+    assert shaded[corner].max() < 0.6
+    assert shaded[40, 60] > 0.9  # the strokes stay strong
+
+
+def test_flat_ink_is_thinned_the_same_with_or_without_shading():
+    ink, mask = bold_seven_blurred_into_its_corner()
+    ink = np.where(mask > 0, 1.0, 0.0).astype(np.float32)
+    assert np.array_equal(even_stroke(ink, mask, 200), even_stroke(ink, mask, 200, keep_shading=False))
