@@ -85,7 +85,7 @@ def training_strip(images: np.ndarray, labels: np.ndarray, rng: np.random.Genera
         if composed is not None:
             ink, height = composed
             mask = np.where(ink > 0.5, 255, 0).astype(np.uint8)
-            return frame_strip(ink, mask, height).pixels, labels[chosen].astype(np.int32)
+            return frame_strip(ink, mask, height, keep_shading=False).pixels, labels[chosen].astype(np.int32)
 
 
 def training_strips(images: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[list, list]:
