@@ -79,11 +79,8 @@ def test_a_thinned_stroke_keeps_the_lighter_ink_that_blur_filled_in():
     assert shaded[40, 60] > 0.9  # the strokes stay strong
 
 
-def test_flat_ink_is_thinned_about_as_far_with_or_without_shading():
+def test_flat_ink_is_thinned_exactly_as_before():
     ink, mask = bold_seven_blurred_into_its_corner()
     ink = np.where(mask > 0, 1.0, 0.0).astype(np.float32)
-    widths = [stroke_width(np.where(evened > 0.5, 255, 0).astype(np.uint8))
-              for evened in (even_stroke(ink, mask, 200), even_stroke(ink, mask, 200, keep_shading=False))]
     assert stroke_width(mask) > 1.4 * 0.12 * 200  # bold enough to be thinned
-    assert max(widths) < 1.2 * 0.12 * 200  # thinned near MNIST's share of the height either way
-    assert abs(widths[0] - widths[1]) <= 2.5, widths  # the ink kept adds a pixel of edge each side at most
+    assert np.array_equal(even_stroke(ink, mask, 200), even_stroke(ink, mask, 200, keep_shading=False))
