@@ -53,7 +53,8 @@ def brush_drawn(picture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     A digit drawn on a canvas has strokes of one even width, fine or bold, where MNIST's pen
     left strokes that swell and thin. The digit is enlarged, its centre lines are drawn with one
     brush (fine: 3-6% of its height, bold: 8-16%), and the server's own steps frame it (stroke
-    evening, 20x20 box, centre of mass), so training sees what the model is given for drawings.
+    evening, 20x20 box, centre of mass), so training sees what the model is given for drawings
+    (a thinned stroke is drawn flat, as when the shipped model was trained: see even_stroke).
     Returns uint8 (28, 28); a picture without ink comes back unchanged.
     """
     from digits.preprocess import even_stroke, to_mnist_square

@@ -6,7 +6,8 @@ scribbles are drawn with random strokes and curves. Marks and the written digits
 told from get the same pens, blur and grain (``pen_and_camera``), so none of those tells them
 apart. Letters that people's digits look like (O, l, I, S, Z, B, g, q, b, G and their kin) are
 left out: a checker taught that an O is not a 0 would refuse zeros. Every picture is framed by
-the server's own steps, as a served mark would be.
+the server's own steps, as a served mark would be (a thinned stroke drawn flat, as when the
+shipped checker was trained: see even_stroke).
 """
 
 from __future__ import annotations
