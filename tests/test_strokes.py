@@ -79,7 +79,7 @@ def test_a_thinned_stroke_keeps_the_lighter_ink_that_blur_filled_in():
     assert shaded[40, 60] > 0.9  # the strokes stay strong
 
 
-def test_flat_ink_is_thinned_exactly_as_before():
+def test_flat_ink_is_thinned_the_same_with_or_without_shading():
     ink, mask = bold_seven_blurred_into_its_corner()
     ink = np.where(mask > 0, 1.0, 0.0).astype(np.float32)
     assert stroke_width(mask) > 1.4 * 0.12 * 200  # bold enough to be thinned

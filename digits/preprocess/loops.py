@@ -7,6 +7,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from digits.preprocess.strokes import strong_ink
+
 # Marks at least twice this tall are judged on a copy shrunk by a whole factor, 64 to 127 pixels tall.
 ANALYSIS_HEIGHT = 64
 # Ink levels tried, as shares of the mark's strong ink (its 95th percentile), lowest first: the
@@ -35,11 +37,9 @@ def reopen_loops(ink: np.ndarray, mask: np.ndarray, closing: float) -> np.ndarra
     The higher level must keep every piece of the mark whole: a faint stroke that would break
     is left as it is.
     """
-    values = ink[mask > 0]
-    if values.size < 30:
+    if cv2.countNonZero(mask) < 30:
         return mask
-    rank = int(0.95 * (values.size - 1))
-    strong = float(np.partition(values, rank)[rank])
+    strong = strong_ink(ink, mask)
     level = _level_that_opens_loops(ink, mask, strong)
     if level is None:
         return mask

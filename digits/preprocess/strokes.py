@@ -57,9 +57,14 @@ def even_stroke(ink: np.ndarray, mask: np.ndarray, digit_height: int, keep_shadi
     return ink
 
 
+
 def shading(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Return the ink as a share of the mark's strong ink (its 95th percentile over the mask), at most 1."""
+    """Return the ink as a share of the mark's strong ink (see strong_ink), at most 1."""
+    return np.clip(ink / max(strong_ink(ink, mask), 1e-6), 0.0, 1.0).astype(np.float32)
+
+
+def strong_ink(ink: np.ndarray, mask: np.ndarray) -> float:
+    """Return a mark's strong ink: the 95th percentile of the ink map over its mask (non-empty)."""
     values = ink[mask > 0]
     rank = int(0.95 * (values.size - 1))
-    strong = float(np.partition(values, rank)[rank])
-    return np.clip(ink / max(strong, 1e-6), 0.0, 1.0).astype(np.float32)
+    return float(np.partition(values, rank)[rank])
