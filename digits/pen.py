@@ -47,9 +47,13 @@ def loops_and_pieces(mask: np.ndarray, least: int) -> tuple[int, int]:
     paper = np.pad((mask == 0).astype(np.uint8), 1, constant_values=1)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
     loops = sum(1 for index in range(1, count) if index != labels[0, 0] and stats[index][4] >= least)
-    count, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
-    pieces = sum(1 for index in range(1, count) if stats[index][4] >= least)
-    return loops, pieces
+    return loops, count_pieces((mask > 0).astype(np.uint8), least)
+
+
+def count_pieces(mask: np.ndarray, least: int) -> int:
+    """Count the pieces of ink (8-connected) of a binary mask (uint8) of at least ``least`` pixels."""
+    _count, _labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= least))
 
 
 def tight(ink: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from digits.pen import count_pieces
 from digits.preprocess.strokes import strong_ink
 
 # Marks at least twice this tall are judged on a copy shrunk by a whole factor, 64 to 127 pixels tall.
@@ -69,12 +70,6 @@ def _level_that_opens_loops(ink: np.ndarray, mask: np.ndarray, strong: float) ->
         if wide_loops(higher, least) > loops:
             return level
     return None
-
-
-def count_pieces(mask: np.ndarray, least: int) -> int:
-    """Count the pieces of ink (8-connected) of a mask (uint8 0/255) of at least ``least`` pixels."""
-    _count, _labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= least))
 
 
 def wide_loops(mask: np.ndarray, least: int) -> int:
