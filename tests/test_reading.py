@@ -141,3 +141,54 @@ def test_a_mark_is_a_sure_digit_only_when_a_digit_read_right_is_more_likely_than
     assert verdict_of(0.4, None) == "unsure" and verdict_of(0.6, None) == "digit"  # no checker: the confidence
     assert verdict_of(0.99, 0.3) == "unsure"
     assert verdict_of(0.99, 0.005) == "not a digit"
+
+
+def decoded_with(digit: int, first: int, last: int, confidence: float) -> DecodedDigit:
+    probabilities = np.full(10, (1 - confidence) / 9)
+    probabilities[digit] = confidence
+    return DecodedDigit(digit, probabilities, first, last)
+
+
+def test_a_wide_mark_sure_to_be_one_digit_is_split_only_when_its_halves_confirm_it():
+    strip = strip_of_part(0)  # 60x40: wide enough to hold two digits
+    crops = number([candidate(0, 0)], 1, [strip])
+    unsure_pair = {id(strip): [decoded(5, 2, 4), decoded_with(4, 9, 11, 0.6)]}
+    sure_pair = {id(strip): [decoded(5, 2, 4), decoded(4, 9, 11)]}
+    cases = [  # (sequence reading, classifier on the whole, digits read in the halves, digits answered)
+        (unsure_pair, 0.99, (9, 1), [4]),  # halves read as other digits: a broad 4, kept whole
+        (unsure_pair, 0.99, (5, 4), [5, 4]),  # halves confirm the split
+        (unsure_pair, 0.90, (9, 1), [5, 4]),  # the classifier doubts the whole: split as before
+        (sure_pair, 0.99, (9, 1), [5, 4]),  # the sequence reader is sure of both: split as before
+        (unsure_pair, 0.99, None, [5, 4]),  # halves not read: split as before
+    ]
+    for sequences, whole, halves, expected in cases:
+        digits = read_number(crops, [sure(4, whole)], sequences, halves=None if halves is None else {id(strip): halves})
+        assert [digit.digit for digit in digits] == expected, (whole, halves)
+    kept_whole = read_number(crops, [sure(4, 0.99)], unsure_pair, halves={id(strip): (9, 1)})[0]
+    assert kept_whole.verdict == "unsure"  # the two readers disagreed: a sure 99% is not a sure digit
+    assert read_number(crops, [sure(4, 0.99)], {id(strip): [decoded(4, 2, 9)]})[0].verdict == "digit"
+
+
+class ReadsAsSeven:
+    """A classifier that reads every view as a 7 and counts the views it was given."""
+
+    def __init__(self):
+        self.views = 0
+
+    def probabilities(self, batch: np.ndarray, **_options) -> np.ndarray:
+        self.views += len(batch)
+        return np.tile(np.eye(10)[7], (len(batch), 1))
+
+
+def test_only_the_halves_of_marks_read_unsurely_as_two_digits_are_classified():
+    from digits.reading.reader import _halves_read
+
+    strips = [strip_of_part(part) for part in range(4)]
+    sequences = {id(strips[0]): [decoded(5, 2, 4), decoded_with(4, 9, 11, 0.6)],  # unsure pair: read
+                 id(strips[1]): [decoded(5, 2, 4), decoded(4, 9, 11)],  # sure pair
+                 id(strips[2]): [decoded(1, 1, 2), decoded_with(2, 5, 6, 0.6), decoded(3, 9, 11)],  # three
+                 id(strips[3]): [decoded_with(8, 2, 9, 0.6)]}  # one
+    classifier = ReadsAsSeven()
+    assert _halves_read(strips, sequences, classifier, {}) == {id(strips[0]): (7, 7)}
+    assert classifier.views == 2
+    assert _halves_read(strips[1:], sequences, ReadsAsSeven(), {}) == {}

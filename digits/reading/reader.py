@@ -30,6 +30,10 @@ EACH_FURTHER_DIGIT = 0.42
 # (below DOUBTED_WHOLE) and the sequence reader is sure of every digit (SURE_SEQUENCE and above).
 DOUBTED_WHOLE = 0.95
 SURE_SEQUENCE = 0.9
+# A wide mark the classifier is sure is one digit (DOUBTED_WHOLE and above) is read as two only
+# when the split is confirmed: the sequence reader is sure of both digits, or the classifier reads
+# the same two digits in the mark's two halves, each on its own. A broad 4 or 0 drawn on a canvas
+# was read as "54" or "80" with one half unsure and the halves read as other digits.
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,13 @@ def read_prepared(pictures: list[Prepared], readers: Readers, max_batch: int | N
     strips = [strip for number in numbers for strip in number.strips] if readers.sequence is not None else []
     sequences = dict(zip(map(id, strips), readers.sequence.read([strip.pixels for strip in strips]), strict=True)) \
         if strips else {}
+    halves = _halves_read(strips, sequences, readers.classifier, options)
     chosen, position = {}, 0
     for number in numbers:
         count = len(number.candidates)
         rows = list(probabilities[position:position + count])
         digit_odds = None if checks is None else list(checks[position:position + count])
-        chosen[id(number)] = read_number(number, rows, sequences, digit_odds)
+        chosen[id(number)] = read_number(number, rows, sequences, digit_odds, halves)
         position += count
     if readers.marks is not None:
         _check_sequence_digits(chosen, readers.marks, options)
@@ -92,6 +97,22 @@ def read_prepared(pictures: list[Prepared], readers: Readers, max_batch: int | N
                                                 for number in line.numbers], box=line.box)
                            for line in picture.lines], model=readers.model_name, picture=picture.picture)
             for picture in pictures]
+
+
+def _halves_read(strips: list[StripCrop], sequences: dict, classifier, options: dict) -> dict:
+    """Return, by strip id, the digits the classifier reads in each half of a mark read unsurely as two.
+
+    Only the marks whose split needs confirming (see _several_digits) are read: two digits, one
+    of them below SURE_SEQUENCE. Each half is the 28x28 view the answer would give that digit.
+    """
+    unsure = [strip for strip in strips if len(sequences[id(strip)]) == 2
+              and min(digit.confidence for digit in sequences[id(strip)]) < SURE_SEQUENCE]
+    if not unsure:
+        return {}
+    views = np.stack([_sequence_digit(strip, index, sequences[id(strip)]).pixels
+                      for strip in unsure for index in range(2)])
+    digits = np.asarray(classifier.probabilities(views, **options)).argmax(axis=1).reshape(-1, 2)
+    return {id(strip): tuple(int(digit) for digit in pair) for strip, pair in zip(unsure, digits, strict=True)}
 
 
 def _check_sequence_digits(chosen: dict, marks, options: dict) -> None:
@@ -119,10 +140,11 @@ def _check_sequence_digits(chosen: dict, marks, options: dict) -> None:
 
 
 def read_number(number: NumberCrops, rows: list[np.ndarray], sequences: dict,
-                digit_odds: list[float] | None = None) -> list[DigitReading]:
+                digit_odds: list[float] | None = None, halves: dict | None = None) -> list[DigitReading]:
     """Return a number's marks read: the classifier's surest path, wide marks read as sequences, verdicts given.
 
-    ``digit_odds`` holds, per candidate, the mark checker's probability that it is a digit at all.
+    ``digit_odds`` holds, per candidate, the mark checker's probability that it is a digit at all;
+    ``halves``, by strip id, the digits the classifier reads in the halves of a mark read as two.
     """
     by_part = {strip.part: strip for strip in number.strips if id(strip) in sequences}
     odds = dict(zip(map(id, number.candidates), digit_odds, strict=True)) if digit_odds is not None else {}
@@ -130,26 +152,38 @@ def read_number(number: NumberCrops, rows: list[np.ndarray], sequences: dict,
     for candidate, row in choose_path(number, rows, odds):
         strip = by_part.get(candidate.first) if candidate.first == candidate.last else None
         read = sequences[id(strip)] if strip is not None else []
-        if _several_digits(strip, read, float(row.max())):
+        halves_read = (halves or {}).get(id(strip)) if strip is not None else None
+        several = _several_digits(strip, read, float(row.max()), halves_read)
+        if several:
             digits.extend(_sequence_digit(strip, index, read) for index in range(len(read)))
-        else:
-            digits.append(_digit_reading(candidate.crop, row, odds.get(id(candidate))))
+            continue
+        digit = _digit_reading(candidate.crop, row, odds.get(id(candidate)))
+        # A split refused (None): one reader saw two digits here, so the one digit is unsure at best.
+        digits.append(replace(digit, verdict=UNSURE) if several is None and digit.verdict == DIGIT else digit)
     return digits
 
 
-def _several_digits(strip: StripCrop | None, read: list[DecodedDigit], whole_confidence: float) -> bool:
+def _several_digits(strip: StripCrop | None, read: list[DecodedDigit], whole_confidence: float,
+                    halves_read: tuple[int, ...] | None = None) -> bool | None:
     """Tell whether to take a wide mark for the several digits the sequence reader read in it.
 
     A wide single digit (a broad 0, a 2 with a long foot) that the sequence reader reads as two
     is narrower than two touching digits: on pages of separate digits, 11 of 14 such false splits
     were under TWO_DIGITS_WIDE, and of 150 touching numbers, 2 were. A narrower mark counts as
     several digits only where the classifier doubts it is one and the sequence reader is sure.
+    A wide mark read unsurely as two digits that the classifier is sure is one digit stays one
+    unless the classifier reads the same two digits in its halves (``halves_read``, where they
+    were read); such a refused split returns None, not False: the two readers disagreed.
     """
     if strip is None or len(read) < 2:
         return False
     _x, _y, width, height = strip.box
     wide_enough = width >= (TWO_DIGITS_WIDE + EACH_FURTHER_DIGIT * (len(read) - 2)) * height
-    return wide_enough or (whole_confidence < DOUBTED_WHOLE and min(d.confidence for d in read) >= SURE_SEQUENCE)
+    sure_sequence = min(d.confidence for d in read) >= SURE_SEQUENCE
+    doubted_whole = whole_confidence < DOUBTED_WHOLE
+    if wide_enough and len(read) == 2 and not doubted_whole and not sure_sequence and halves_read is not None:
+        return True if halves_read == tuple(digit.digit for digit in read) else None
+    return wide_enough or (doubted_whole and sure_sequence)
 
 
 def choose_path(number: NumberCrops, rows: list[np.ndarray],
