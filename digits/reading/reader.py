@@ -102,8 +102,9 @@ def read_prepared(pictures: list[Prepared], readers: Readers, max_batch: int | N
 def _halves_read(strips: list[StripCrop], sequences: dict, classifier, options: dict) -> dict:
     """Return, by strip id, the digits the classifier reads in each half of a mark read unsurely as two.
 
-    Only the marks whose split needs confirming (see _several_digits) are read: two digits, one
-    of them below SURE_SEQUENCE. Each half is the 28x28 view the answer would give that digit.
+    Only the marks whose split may need confirming (see _several_digits) are read: two digits,
+    one of them below SURE_SEQUENCE; whether the mark is wide and the classifier sure of it as one
+    digit is judged later, per path. Each half is the 28x28 view the answer would give that digit.
     """
     unsure = [strip for strip in strips if len(sequences[id(strip)]) == 2
               and min(digit.confidence for digit in sequences[id(strip)]) < SURE_SEQUENCE]
