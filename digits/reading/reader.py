@@ -32,8 +32,8 @@ DOUBTED_WHOLE = 0.95
 SURE_SEQUENCE = 0.9
 # A wide mark the classifier is sure is one digit (DOUBTED_WHOLE and above) is read as two only
 # when the split is confirmed: the sequence reader is sure of both digits, or the classifier reads
-# the same two digits in the mark's two halves, each on its own. A broad 4 or 0 drawn on a canvas
-# was read as "54" or "80" with one half unsure and the halves read as other digits.
+# the same two digits in the mark's two halves, each on its own. A broad 0 or 8 drawn on a canvas
+# was read as "80" or "43" with one digit unsure, and its halves as other digits ("53", "93").
 
 
 @dataclass(frozen=True)
