@@ -57,7 +57,6 @@ def even_stroke(ink: np.ndarray, mask: np.ndarray, digit_height: int, keep_shadi
     return ink
 
 
-
 def shading(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Return the ink as a share of the mark's strong ink (see strong_ink), at most 1."""
     return np.clip(ink / max(strong_ink(ink, mask), 1e-6), 0.0, 1.0).astype(np.float32)
