@@ -58,6 +58,16 @@ def test_the_lines_and_numbers_of_a_page_come_back_with_their_boxes():
     assert first.box[1] + first.box[3] < second.box[1]
 
 
+def test_every_mark_gets_a_strip_for_the_sequence_reader_and_only_wide_ones_may_be_split():
+    page = np.zeros((120, 400), np.uint8)
+    cv2.line(page, (40, 20), (46, 100), 255, 10)  # a 1
+    cv2.ellipse(page, (160, 60), (22, 40), 0, 0, 360, 255, 10)  # a 0
+    cv2.rectangle(page, (260, 20), (380, 100), 255, 10)  # a mark as wide as two digits
+    (line,) = extract_page(png_bytes(255 - page))
+    assert sum(number.part_count for number in line.numbers) == 3
+    assert [strip.wide for number in line.numbers for strip in number.strips] == [False, False, True]
+
+
 def test_a_picture_of_hundreds_of_close_marks_is_refused_within_a_second():
     # The audit's picture: a bar at x=5..7 and 480 dashes, 50 pixels tall, at y = 100 + (x mod 3) * 55.
     page = np.full((480, 640), 255, np.uint8)

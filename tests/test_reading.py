@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from digits.ctc import DecodedDigit
@@ -9,6 +11,7 @@ from digits.preprocess import CandidateCrop, DigitCrop, NumberCrops
 from digits.preprocess.framing import StripCrop
 from digits.preprocess.layout import JOIN_PRIOR, Candidate
 from digits.reading import choose_path, read_number
+from digits.reading.reader import both_readers
 
 
 def candidate(first: int, last: int, value: int | None = None) -> CandidateCrop:
@@ -79,11 +82,30 @@ def test_a_wide_mark_the_sequence_reader_reads_as_several_digits_becomes_those_d
     assert four.pixels.shape == (28, 28) and abs(four.confidence - 0.91) < 1e-6
 
 
-def test_a_wide_mark_read_as_one_digit_keeps_the_classifier_reading():
+def test_a_mark_the_sequence_reader_reads_as_one_digit_is_read_by_both_readers():
     strip = strip_of_part(0)
     crops = number([candidate(0, 0)], 1, [strip])
     digits = read_number(crops, [sure(0, 0.95)], {id(strip): [decoded(0, 3, 9)]})
-    assert [(digit.digit, round(digit.confidence, 2)) for digit in digits] == [(0, 0.95)]
+    expected = both_readers(sure(0, 0.95), decoded(0, 3, 9).probabilities)
+    assert [digit.digit for digit in digits] == [0]
+    assert abs(digits[0].confidence - expected[0]) < 1e-9 and 0.9 < digits[0].confidence < 0.95
+    assert abs(sum(digits[0].probabilities) - 1) < 1e-9
+
+
+def test_the_reader_sure_of_its_digit_outweighs_the_one_in_doubt():
+    # The classifier leans to 1 (55%); the sequence reader is sure of 7 (91%): together, 7.
+    joined = both_readers(sure(1, 0.55), decoded(7, 0, 3).probabilities)
+    assert joined.argmax() == 7 and abs(joined.sum() - 1) < 1e-9
+    # Agreeing readers end surer than the less sure one, and never surer than the surer one.
+    agreed = both_readers(sure(4, 0.8), sure(4, 0.99))
+    assert 0.8 < agreed.max() < 0.99
+
+
+def test_a_narrow_mark_is_never_split_whatever_the_sequence_reader_reads():
+    strip = replace(strip_of_part(0), wide=False)
+    crops = number([candidate(0, 0)], 1, [strip])
+    digits = read_number(crops, [sure(0, 0.5)], {id(strip): [decoded(1, 1, 2), decoded(7, 5, 8)]})
+    assert [(digit.digit, digit.confidence) for digit in digits] == [(0, 0.5)]
 
 
 def test_a_fragment_the_mark_checker_doubts_joins_its_digit():
