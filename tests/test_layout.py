@@ -68,6 +68,19 @@ def test_every_mark_gets_a_strip_for_the_sequence_reader_and_only_wide_ones_may_
     assert [strip.wide for number in line.numbers for strip in number.strips] == [False, False, True]
 
 
+def test_the_marks_a_candidate_would_join_are_framed_as_one_strip():
+    page = np.zeros((120, 200), np.uint8)
+    cv2.line(page, (40, 20), (40, 70), 255, 8)  # a 4 whose strokes do not meet: two marks
+    cv2.line(page, (40, 70), (66, 70), 255, 8)
+    cv2.line(page, (80, 20), (80, 100), 255, 8)
+    (line,) = extract_page(png_bytes(255 - page))
+    joins = [(crop.candidate.first, crop.candidate.last) for number in line.numbers for crop in number.candidates
+             if crop.candidate.last > crop.candidate.first]
+    strips = [(strip.part, strip.joined_last) for number in line.numbers for strip in number.joined_strips]
+    assert joins and strips == joins
+    assert not any(strip.wide for number in line.numbers for strip in number.joined_strips)
+
+
 def test_a_picture_of_hundreds_of_close_marks_is_refused_within_a_second():
     # The audit's picture: a bar at x=5..7 and 480 dashes, 50 pixels tall, at y = 100 + (x mod 3) * 55.
     page = np.full((480, 640), 255, np.uint8)

@@ -71,6 +71,20 @@ def strip_of_part(part: int) -> StripCrop:
                      columns_per_pixel=1.0, left=4.0)
 
 
+def test_marks_the_sequence_reader_surely_reads_as_several_digits_are_never_joined():
+    # A thin 1 beside a 6, each read unsurely alone, and surely as a 6 when joined: joined, unless the
+    # sequence reader reads the two marks as two digits, sure of both.
+    joined = replace(strip_of_part(0), wide=False, joined_last=1)
+    crops = NumberCrops(box=(0, 0, 10, 10), part_count=2, joined_strips=[joined],
+                        candidates=[candidate(0, 0), candidate(1, 1), candidate(0, 1)])
+    rows = [sure(1, 0.5), sure(6, 0.5), sure(6, 0.99)]
+    unsure_six = DecodedDigit(6, np.eye(10)[6] * 0.8 + 0.02, 6, 9)
+    for read, digits in (([decoded(1, 1, 2), decoded(6, 6, 9)], [1, 6]), ([decoded(1, 1, 2), unsure_six], [6]),
+                         ([decoded(6, 3, 8)], [6]), ([], [6])):
+        assert read_digits(choose_path(crops, rows, sequences={id(joined): read})) == digits
+    assert read_digits(choose_path(crops, rows)) == [6]
+
+
 def test_a_wide_mark_the_sequence_reader_reads_as_several_digits_becomes_those_digits():
     strip = strip_of_part(1)
     crops = number([candidate(0, 0), candidate(1, 1)], 2, [strip])

@@ -54,6 +54,7 @@ class StripCrop:
     columns_per_pixel: float  # strip columns per pixel of the uploaded picture
     left: float  # the strip column of the box's left edge
     wide: bool = True  # wide enough to hold several touching digits
+    joined_last: int | None = None  # a strip of the marks a candidate joins: its last part (``part``: its first)
 
     def picture_columns(self, first_column: float, last_column: float) -> tuple[int, int]:
         """Return the picture's columns (left, right) that strip columns first..last show."""
@@ -65,12 +66,13 @@ class StripCrop:
 
 @dataclass(frozen=True)
 class NumberCrops:
-    """One number: how many parts it has, every candidate digit framed, a strip per part; its box."""
+    """One number: how many parts it has, every candidate digit framed, a strip per part and per join; its box."""
 
     box: tuple[int, int, int, int]
     part_count: int
     candidates: list[CandidateCrop]
     strips: list[StripCrop] = field(default_factory=list)
+    joined_strips: list[StripCrop] = field(default_factory=list)  # the marks each joining candidate joins
 
 
 @dataclass(frozen=True)
@@ -108,9 +110,13 @@ def frame_number(number: NumberLayout, ink: np.ndarray, scale: tuple[float, floa
                   for candidate in number.candidates]
     # Every part gets a strip: the sequence reader's reading of a single digit, joined with the
     # classifier's, misreads a quarter fewer page digits (see reader.read_number).
-    strips = [_framed_strip(index, part, own_ink_of(index, index), scale) for index, part in enumerate(number.parts)]
+    strips = [_framed_strip(index, index, number.parts, own_ink_of(index, index), scale)
+              for index in range(len(number.parts))]
+    # And the marks a candidate would join: the sequence reader says whether they hold one digit or two.
+    joined_strips = [_framed_strip(run.first, run.last, number.parts, own_ink_of(run.first, run.last), scale)
+                     for run in number.candidates if run.last > run.first]
     return NumberCrops(box=_scaled(number.box, scale), part_count=len(number.parts), candidates=candidates,
-                       strips=strips)
+                       strips=strips, joined_strips=joined_strips)
 
 
 # The box around some parts, their own ink there (soft edges kept) and their mask.
@@ -123,11 +129,12 @@ def _framed_digit(own: OwnInk, scale: tuple[float, float]) -> DigitCrop:
     return DigitCrop(pixels=to_mnist_square(digit_ink), box=_scaled(box, scale))
 
 
-def _framed_strip(index: int, part: Part, own: OwnInk, scale: tuple[float, float]) -> StripCrop:
+def _framed_strip(first: int, last: int, parts: list[Part], own: OwnInk, scale: tuple[float, float]) -> StripCrop:
     box, mark_ink, mark_mask = own
-    strip = frame_strip(mark_ink, mark_mask, part.digit_height)
-    return StripCrop(part=index, pixels=strip.pixels, box=_scaled(box, scale),
-                     columns_per_pixel=strip.scale / scale[0], left=strip.left, wide=part.may_be_several)
+    strip = frame_strip(mark_ink, mark_mask, max(part.digit_height for part in parts[first:last + 1]))
+    return StripCrop(part=first, pixels=strip.pixels, box=_scaled(box, scale),
+                     columns_per_pixel=strip.scale / scale[0], left=strip.left,
+                     wide=first == last and parts[first].may_be_several, joined_last=last if last > first else None)
 
 
 def _own_ink(parts: list[Part], ink: np.ndarray, closing: float) -> OwnInk:

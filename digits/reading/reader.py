@@ -80,7 +80,8 @@ def read_prepared(pictures: list[Prepared], readers: Readers, max_batch: int | N
     stacked = np.stack(inputs) if inputs else np.zeros((0, 28, 28), np.uint8)
     probabilities = np.asarray(readers.classifier.probabilities(stacked, **options), np.float64)
     checks = readers.marks.probabilities(stacked, **options)[:, 0] if readers.marks is not None and inputs else None
-    strips = [strip for number in numbers for strip in number.strips] if readers.sequence is not None else []
+    strips = [strip for number in numbers for strip in (*number.strips, *number.joined_strips)] \
+        if readers.sequence is not None else []
     sequences = dict(zip(map(id, strips), readers.sequence.read([strip.pixels for strip in strips]), strict=True)) \
         if strips else {}
     halves = _halves_read(strips, sequences, readers.classifier, options)
@@ -150,7 +151,7 @@ def read_number(number: NumberCrops, rows: list[np.ndarray], sequences: dict,
     by_part = {strip.part: strip for strip in number.strips if id(strip) in sequences}
     odds = dict(zip(map(id, number.candidates), digit_odds, strict=True)) if digit_odds is not None else {}
     digits = []
-    for candidate, row in choose_path(number, rows, odds):
+    for candidate, row in choose_path(number, rows, odds, sequences):
         strip = by_part.get(candidate.first) if candidate.first == candidate.last else None
         read = sequences[id(strip)] if strip is not None else []
         halves_read = (halves or {}).get(id(strip)) if strip is not None else None
@@ -204,22 +205,24 @@ def _several_digits(strip: StripCrop | None, read: list[DecodedDigit], whole_con
     return wide_enough or (doubted_whole and sure_sequence)
 
 
-def choose_path(number: NumberCrops, rows: list[np.ndarray],
-                digit_odds: dict | None = None) -> list[tuple[CandidateCrop, np.ndarray]]:
+def choose_path(number: NumberCrops, rows: list[np.ndarray], digit_odds: dict | None = None,
+                sequences: dict | None = None) -> list[tuple[CandidateCrop, np.ndarray]]:
     """Choose how to read a number's marks as digits: the path through its candidates the model is surest of.
 
     Each candidate scores the log of the model's confidence plus its prior (two separate marks
     joined count against it) and, given the mark checker's odds (by candidate id), the log of
     its probability of being a digit at all, so a stray fragment read confidently as a 1 still
     joins its digit. The path with the highest total, marks first to last, wins (dynamic
-    programming over the marks).
+    programming over the marks). Given the sequence reader's readings (``sequences``, by strip id),
+    marks it is sure hold several digits are never joined.
     """
     digit_odds = digit_odds or {}
+    several = _joins_read_as_several(number, sequences or {})
     best: list[tuple[float, list] | None] = [(0.0, [])] + [None] * number.part_count
     ordered = sorted(zip(number.candidates, rows, strict=True), key=lambda pair: (pair[0].first, pair[0].last))
     for candidate, row in ordered:
         start = best[candidate.first]
-        if start is None:
+        if start is None or (candidate.first, candidate.last) in several:
             continue
         total = start[0] + math.log(max(float(row.max()), 1e-12)) + candidate.candidate.log_prior
         if id(candidate) in digit_odds:
@@ -228,6 +231,17 @@ def choose_path(number: NumberCrops, rows: list[np.ndarray],
         if best[end] is None or total > best[end][0]:
             best[end] = (total, start[1] + [(candidate, row)])
     return best[number.part_count][1]
+
+
+def _joins_read_as_several(number: NumberCrops, sequences: dict) -> set[tuple[int, int]]:
+    """Return the (first, last) parts of the joins whose marks the sequence reader surely reads as several digits.
+
+    A thin 1 that the mark checker doubts was joined to the digit beside it ("16" read 6, "21"
+    read 2); the sequence reader reads such a pair as its two digits, sure of both.
+    """
+    return {(strip.part, strip.joined_last) for strip in number.joined_strips
+            if len(sequences.get(id(strip), ())) >= 2
+            and min(digit.confidence for digit in sequences[id(strip)]) >= SURE_SEQUENCE}
 
 
 def _digit_reading(crop: DigitCrop, row: np.ndarray, digit_probability: float | None) -> DigitReading:
