@@ -48,7 +48,7 @@ class CandidateCrop:
 class StripCrop:
     """A mark framed as a strip for the sequence reader: a second reading, and touching digits where wide."""
 
-    part: int  # which part of its number
+    part: int  # which part of its number (for a joined strip, the first)
     pixels: np.ndarray  # uint8 (28, width)
     box: tuple[int, int, int, int]  # the mark's box in the uploaded picture
     columns_per_pixel: float  # strip columns per pixel of the uploaded picture
@@ -109,7 +109,7 @@ def frame_number(number: NumberLayout, ink: np.ndarray, scale: tuple[float, floa
     candidates = [CandidateCrop(candidate, _framed_digit(own_ink_of(candidate.first, candidate.last), scale))
                   for candidate in number.candidates]
     # Every part gets a strip: the sequence reader's reading of a single digit, joined with the
-    # classifier's, misreads a quarter fewer page digits (see reader.read_number).
+    # classifier's, misreads a quarter fewer page digits (see reader.both_readers).
     strips = [_framed_strip(index, index, number.parts, own_ink_of(index, index), scale)
               for index in range(len(number.parts))]
     # And the marks a candidate would join: the sequence reader says whether they hold one digit or two.

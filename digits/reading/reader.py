@@ -4,7 +4,8 @@ The one reading path that the JSON API, the result page and predict.py all use: 
 each picture (decode, lay out its lines and numbers, frame every candidate digit), then
 ``read_prepared`` classifies the candidates of many pictures in one batch, keeps for each
 number the way of joining its marks that the classifier is surest of, reads the marks wide
-enough to hold touching digits with the sequence reader, and gives every mark its verdict.
+enough to hold touching digits with the sequence reader (which also reads every single mark, a
+second opinion, and every pair of marks the path may join), and gives every mark its verdict.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def read_picture(data: bytes, readers: Readers) -> Reading:
 
 
 def read_prepared(pictures: list[Prepared], readers: Readers, max_batch: int | None = None) -> list[Reading]:
-    """Read many prepared pictures: all candidate digits in one batch, all wide marks' strips in another."""
+    """Read many prepared pictures: all candidate digits in one batch, all strips in another."""
     numbers = [number for picture in pictures for line in picture.lines for number in line.numbers]
     inputs = [candidate.crop.pixels for number in numbers for candidate in number.candidates]
     options = {} if max_batch is None else {"max_batch": max_batch}
@@ -143,7 +144,7 @@ def _check_sequence_digits(chosen: dict, marks, options: dict) -> None:
 
 def read_number(number: NumberCrops, rows: list[np.ndarray], sequences: dict,
                 digit_odds: list[float] | None = None, halves: dict | None = None) -> list[DigitReading]:
-    """Return a number's marks read: the classifier's surest path, wide marks read as sequences, verdicts given.
+    """Return a number's marks read: the surest path, wide marks read as sequences, single ones by both readers.
 
     ``digit_odds`` holds, per candidate, the mark checker's probability that it is a digit at all;
     ``halves``, by strip id, the digits the classifier reads in the halves of a mark read as two.
