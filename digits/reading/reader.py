@@ -109,7 +109,7 @@ def _halves_read(strips: list[StripCrop], sequences: dict, classifier, options: 
     digit is judged later, per path. Each half is the 28x28 view the answer would give that digit.
     """
     unsure = [strip for strip in strips if strip.wide and len(sequences[id(strip)]) == 2
-              and min(digit.confidence for digit in sequences[id(strip)]) < SURE_SEQUENCE]
+              and not _sure_of_every_digit(sequences[id(strip)])]
     if not unsure:
         return {}
     views = np.stack([_sequence_digit(strip, index, sequences[id(strip)]).pixels
@@ -156,8 +156,7 @@ def read_number(number: NumberCrops, rows: list[np.ndarray], sequences: dict,
         strip = by_part.get(candidate.first) if candidate.first == candidate.last else None
         read = sequences[id(strip)] if strip is not None else []
         halves_read = (halves or {}).get(id(strip)) if strip is not None else None
-        several = _several_digits(strip if strip is not None and strip.wide else None, read, float(row.max()),
-                                  halves_read)
+        several = _several_digits(strip, read, float(row.max()), halves_read)
         if several:
             digits.extend(_sequence_digit(strip, index, read) for index in range(len(read)))
             continue
@@ -190,16 +189,17 @@ def _several_digits(strip: StripCrop | None, read: list[DecodedDigit], whole_con
     A wide single digit (a broad 0, a 2 with a long foot) that the sequence reader reads as two
     is narrower than two touching digits: on pages of separate digits, 11 of 14 such false splits
     were under TWO_DIGITS_WIDE, and of 150 touching numbers, 2 were. A narrower mark counts as
-    several digits only where the classifier doubts it is one and the sequence reader is sure.
-    A wide mark read unsurely as two digits that the classifier is sure is one digit stays one
-    unless the classifier reads the same two digits in its halves (``halves_read``, where they
-    were read); such a refused split returns None, not False: the two readers disagreed.
+    several digits only where the classifier doubts it is one and the sequence reader is sure;
+    a mark too narrow to hold two digits at all (its strip not ``wide``) never does. A wide mark
+    read unsurely as two digits that the classifier is sure is one digit stays one unless the
+    classifier reads the same two digits in its halves (``halves_read``, where they were read);
+    such a refused split returns None, not False: the two readers disagreed.
     """
-    if strip is None or len(read) < 2:
+    if strip is None or not strip.wide or len(read) < 2:
         return False
     _x, _y, width, height = strip.box
     wide_enough = width >= (TWO_DIGITS_WIDE + EACH_FURTHER_DIGIT * (len(read) - 2)) * height
-    sure_sequence = min(d.confidence for d in read) >= SURE_SEQUENCE
+    sure_sequence = _sure_of_every_digit(read)
     doubted_whole = whole_confidence < DOUBTED_WHOLE
     if wide_enough and len(read) == 2 and not doubted_whole and not sure_sequence and halves_read is not None:
         return True if halves_read == tuple(digit.digit for digit in read) else None
@@ -241,8 +241,12 @@ def _joins_read_as_several(number: NumberCrops, sequences: dict) -> set[tuple[in
     read 2); the sequence reader reads such a pair as its two digits, sure of both.
     """
     return {(strip.part, strip.joined_last) for strip in number.joined_strips
-            if len(sequences.get(id(strip), ())) >= 2
-            and min(digit.confidence for digit in sequences[id(strip)]) >= SURE_SEQUENCE}
+            if len(sequences.get(id(strip), ())) >= 2 and _sure_of_every_digit(sequences[id(strip)])}
+
+
+def _sure_of_every_digit(read: list[DecodedDigit]) -> bool:
+    """Tell whether the sequence reader is sure (SURE_SEQUENCE and above) of every digit it read."""
+    return min(digit.confidence for digit in read) >= SURE_SEQUENCE
 
 
 def _digit_reading(crop: DigitCrop, row: np.ndarray, digit_probability: float | None) -> DigitReading:
