@@ -76,6 +76,23 @@ def test_a_digit_broken_across_its_middle_is_one_line_and_one_mark():
     assert len(lines) == 1 and len(lines[0].pieces) == 2
 
 
+def test_a_narrow_digit_in_three_pieces_is_one_line():
+    # A 9 drawn narrow, its loop and the end of its stem lifted off: together over twice as tall as
+    # wide, which two digits one above the other can be too, but those are about as tall as each other.
+    mask = np.zeros((300, 200), np.uint8)
+    cv2.ellipse(mask, (100, 50), (30, 16), 0, 0, 360, 255, 6)  # the loop, 38 tall
+    cv2.line(mask, (122, 80), (114, 160), 255, 6)  # the stem, 86 tall, 11 below the loop
+    cv2.line(mask, (113, 172), (108, 192), 255, 6)  # the end of the stem
+    pieces, labels = find_pieces(mask)
+    assert len(pieces) == 3
+    assert [len(line.pieces) for line in find_lines(pieces, labels)] == [3]
+    # Two 0s as narrow, one above the other as close, stay two lines.
+    mask = np.zeros((320, 200), np.uint8)
+    cv2.ellipse(mask, (100, 70), (22, 55), 0, 0, 360, 255, 6)
+    cv2.ellipse(mask, (100, 200), (22, 55), 0, 0, 360, 255, 6)
+    assert len(find_lines(*find_pieces(mask))) == 2
+
+
 def test_digits_one_above_the_other_stay_two_lines_even_close():
     mask = np.zeros((300, 300), np.uint8)
     cv2.ellipse(mask, (150, 70), (40, 55), 0, 0, 360, 255, 8)  # a 0

@@ -85,6 +85,24 @@ def test_marks_the_sequence_reader_surely_reads_as_several_digits_are_never_join
     assert read_digits(choose_path(crops, rows)) == [6]
 
 
+def test_marks_the_sequence_reader_surely_reads_as_the_classifiers_one_digit_are_joined():
+    # A 4 drawn in two strokes that do not meet, each read as a 1: the join prior keeps them apart,
+    # unless the sequence reader reads the two marks as one digit, sure of it, the classifier's digit
+    # and neither mark's own.
+    joined = replace(strip_of_part(0), wide=False, joined_last=1)
+    crops = NumberCrops(box=(0, 0, 10, 10), part_count=2, joined_strips=[joined],
+                        candidates=[candidate(0, 0), candidate(1, 1), candidate(0, 1)])
+    rows = [sure(1, 0.95), sure(1, 0.95), sure(4, 0.99)]
+    assert read_digits(choose_path(crops, rows)) == [1, 1]
+    unsure_four = DecodedDigit(4, np.eye(10)[4] * 0.8 + 0.02, 3, 8)
+    for read, digits in (([decoded(4, 3, 8)], [4]), ([unsure_four], [1, 1]), ([decoded(9, 3, 8)], [1, 1]),
+                         ([decoded(1, 1, 2), decoded(1, 6, 8)], [1, 1])):
+        assert read_digits(choose_path(crops, rows, sequences={id(joined): read})) == digits, read
+    # A thin 1 beside a 6, the pair read as a 6 by both: the 1 would be swallowed, so the prior stays.
+    rows = [sure(6, 0.95), sure(1, 0.95), sure(6, 0.99)]
+    assert read_digits(choose_path(crops, rows, sequences={id(joined): [decoded(6, 3, 8)]})) == [6, 1]
+
+
 def test_a_wide_mark_the_sequence_reader_reads_as_several_digits_becomes_those_digits():
     strip = strip_of_part(1)
     crops = number([candidate(0, 0), candidate(1, 1)], 2, [strip])

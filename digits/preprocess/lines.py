@@ -7,7 +7,8 @@ Short pieces (the hat of a 5, a dot) go to the line they sit in, and a piece tal
 reach into the next line (a 7 whose tail touches the 0 below) is cut between the lines, so a
 digit never merges with the digit above or below it. Pieces one above the other that almost
 touch (a 3 or an 8 drawn with a break across it) count as one while lines are found, unless
-together they are shaped like two digits, not one, or as tall as two lines of the page's writing.
+together they are shaped like two digits, not one, or as tall as two lines of the page's writing;
+a stack whose other pieces are all much shorter than its tallest may be narrower than others.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ MAX_STRETCHES = 80
 # above the other are about 2 to 4 times as tall as wide), unless they all but touch.
 STACK_GAP = 0.2
 STACK_ASPECT = 1.8
+# A stack whose other pieces are all under BROKEN_PART of its tallest one's height is one digit
+# with a piece come apart (the top of a 3, a 9's loop), not two digits, which are about as tall as
+# each other: it may be up to BROKEN_ASPECT times as tall as wide.
+BROKEN_PART = 0.5
+BROKEN_ASPECT = 2.6
 TOUCHING_GAP = 0.05  # pieces this close are one digit's, however tall together
 
 
@@ -94,7 +100,8 @@ def _stacked(pieces: list[Piece]) -> tuple[list[Piece], dict[int, list[Piece]]]:
     stacks = []
     for stack in _groups(above & (between <= STACK_GAP * taller)):
         box = box_around([pieces[i].box for i in stack])
-        if len(stack) > 1 and (box.height > STACK_ASPECT * box.width or beside[np.ix_(stack, stack)].any()):
+        too_tall = box.height > _tallest_stack(heights[stack]) * box.width
+        if len(stack) > 1 and (too_tall or beside[np.ix_(stack, stack)].any()):
             inner = (above & (between <= TOUCHING_GAP * taller))[np.ix_(stack, stack)]
             stacks.extend([stack[i] for i in group] for group in _groups(inner))
         else:
@@ -126,6 +133,13 @@ def _stacked(pieces: list[Piece]) -> tuple[list[Piece], dict[int, list[Piece]]]:
             kept.remove(unit)
             kept.extend(members.pop(id(unit)))
     return kept, members
+
+
+def _tallest_stack(heights: np.ndarray) -> float:
+    """Return how many times as tall as wide a stack of pieces of these heights may be and stay one digit."""
+    if len(heights) > 1 and np.sort(heights)[-2] < BROKEN_PART * heights.max():
+        return BROKEN_ASPECT
+    return STACK_ASPECT
 
 
 def _groups(linked: np.ndarray) -> list[list[int]]:

@@ -215,17 +215,26 @@ def choose_path(number: NumberCrops, rows: list[np.ndarray], digit_odds: dict | 
     its probability of being a digit at all, so a stray fragment read confidently as a 1 still
     joins its digit. The path with the highest total, marks first to last, wins (dynamic
     programming over the marks). Given the sequence reader's readings (``sequences``, by strip id),
-    marks it is sure hold several digits are never joined.
+    marks it is sure hold several digits are never joined, and marks it is sure are one digit, the
+    classifier's and neither mark's own (a 4 drawn in two strokes that do not meet, each a 1), join
+    without the prior.
     """
     digit_odds = digit_odds or {}
     several = _joins_read_as_several(number, sequences or {})
+    as_one = _joins_read_as_one(number, sequences or {})
     best: list[tuple[float, list] | None] = [(0.0, [])] + [None] * number.part_count
     ordered = sorted(zip(number.candidates, rows, strict=True), key=lambda pair: (pair[0].first, pair[0].last))
+    alone = {candidate.first: int(row.argmax()) for candidate, row in ordered if candidate.first == candidate.last}
     for candidate, row in ordered:
         start = best[candidate.first]
         if start is None or (candidate.first, candidate.last) in several:
             continue
-        total = start[0] + math.log(max(float(row.max()), 1e-12)) + candidate.candidate.log_prior
+        prior = candidate.candidate.log_prior
+        digit = int(row.argmax())
+        if as_one.get((candidate.first, candidate.last)) == digit and all(
+                alone.get(part) != digit for part in range(candidate.first, candidate.last + 1)):
+            prior = 0.0
+        total = start[0] + math.log(max(float(row.max()), 1e-12)) + prior
         if id(candidate) in digit_odds:
             total += math.log(max(float(digit_odds[id(candidate)]), 1e-6))
         end = candidate.last + 1
@@ -242,6 +251,22 @@ def _joins_read_as_several(number: NumberCrops, sequences: dict) -> set[tuple[in
     """
     return {(strip.part, strip.joined_last) for strip in number.joined_strips
             if len(sequences.get(id(strip), ())) >= 2 and _sure_of_every_digit(sequences[id(strip)])}
+
+
+def _joins_read_as_one(number: NumberCrops, sequences: dict) -> dict[tuple[int, int], int]:
+    """Return, by (first, last) parts, the digit of each join the sequence reader surely reads as one digit.
+
+    An open 4 drawn in two strokes was read "11", each stroke a sure 1, though both readers read
+    the two marks together as a sure 4; the join prior (two marks are more often two digits) kept
+    them apart. choose_path drops that prior only where the joined digit is neither mark's own: a
+    thin 1 beside a 6 is read as a 6 when joined too, the 1 swallowed.
+    """
+    found = {}
+    for strip in number.joined_strips:
+        read = sequences.get(id(strip), ())
+        if len(read) == 1 and read[0].confidence >= SURE_SEQUENCE:
+            found[(strip.part, strip.joined_last)] = read[0].digit
+    return found
 
 
 def _sure_of_every_digit(read: list[DecodedDigit]) -> bool:
