@@ -7,8 +7,9 @@ Short pieces (the hat of a 5, a dot) go to the line they sit in, and a piece tal
 reach into the next line (a 7 whose tail touches the 0 below) is cut between the lines, so a
 digit never merges with the digit above or below it. Pieces one above the other that almost
 touch (a 3 or an 8 drawn with a break across it) count as one while lines are found, unless
-together they are shaped like two digits, not one, or as tall as two lines of the page's writing;
-a stack whose other pieces are all much shorter than its tallest may be narrower than others.
+together they are shaped like two digits, not one, or as tall as two lines of the page's writing.
+A stack whose other pieces are all much shorter than its tallest (a 9's loop lifted off its stem)
+may be taller for its width than others: two digits one above the other are about as tall as each other.
 """
 
 from __future__ import annotations
