@@ -3,9 +3,10 @@
 The one reading path that the JSON API, the result page and predict.py all use: ``prepare``
 each picture (decode, lay out its lines and numbers, frame every candidate digit), then
 ``read_prepared`` classifies the candidates of many pictures in one batch, keeps for each
-number the way of joining its marks that the classifier is surest of, reads the marks wide
-enough to hold touching digits with the sequence reader (which also reads every single mark, a
-second opinion, and every pair of marks the path may join), and gives every mark its verdict.
+number the way of joining its marks that the classifier is surest of (the sequence reader ruling
+some joins out and easing others), reads the marks wide enough to hold touching digits with the
+sequence reader (which also reads every single mark, a second opinion, and every pair of marks
+the path may join), and gives every mark its verdict.
 """
 
 from __future__ import annotations
@@ -220,20 +221,15 @@ def choose_path(number: NumberCrops, rows: list[np.ndarray], digit_odds: dict | 
     without the prior.
     """
     digit_odds = digit_odds or {}
-    several = _joins_read_as_several(number, sequences or {})
-    as_one = _joins_read_as_one(number, sequences or {})
+    joined = {(strip.part, strip.joined_last): (sequences or {}).get(id(strip), []) for strip in number.joined_strips}
     best: list[tuple[float, list] | None] = [(0.0, [])] + [None] * number.part_count
     ordered = sorted(zip(number.candidates, rows, strict=True), key=lambda pair: (pair[0].first, pair[0].last))
     alone = {candidate.first: int(row.argmax()) for candidate, row in ordered if candidate.first == candidate.last}
     for candidate, row in ordered:
         start = best[candidate.first]
-        if start is None or (candidate.first, candidate.last) in several:
+        prior = _join_prior(candidate, int(row.argmax()), joined.get((candidate.first, candidate.last), []), alone)
+        if start is None or prior is None:
             continue
-        prior = candidate.candidate.log_prior
-        digit = int(row.argmax())
-        if as_one.get((candidate.first, candidate.last)) == digit and all(
-                alone.get(part) != digit for part in range(candidate.first, candidate.last + 1)):
-            prior = 0.0
         total = start[0] + math.log(max(float(row.max()), 1e-12)) + prior
         if id(candidate) in digit_odds:
             total += math.log(max(float(digit_odds[id(candidate)]), 1e-6))
@@ -243,30 +239,23 @@ def choose_path(number: NumberCrops, rows: list[np.ndarray], digit_odds: dict | 
     return best[number.part_count][1]
 
 
-def _joins_read_as_several(number: NumberCrops, sequences: dict) -> set[tuple[int, int]]:
-    """Return the (first, last) parts of the joins whose marks the sequence reader surely reads as several digits.
+def _join_prior(candidate: CandidateCrop, digit: int, read: list[DecodedDigit], alone: dict[int, int]) -> float | None:
+    """Return a candidate's log prior, given the sequence reader's reading of the marks it joins; None: never join them.
 
     A thin 1 that the mark checker doubts was joined to the digit beside it ("16" read 6, "21"
-    read 2); the sequence reader reads such a pair as its two digits, sure of both.
-    """
-    return {(strip.part, strip.joined_last) for strip in number.joined_strips
-            if len(sequences.get(id(strip), ())) >= 2 and _sure_of_every_digit(sequences[id(strip)])}
-
-
-def _joins_read_as_one(number: NumberCrops, sequences: dict) -> dict[tuple[int, int], int]:
-    """Return, by (first, last) parts, the digit of each join the sequence reader surely reads as one digit.
-
+    read 2); the sequence reader reads such a pair as its two digits, sure of both: never joined.
     An open 4 drawn in two strokes was read "11", each stroke a sure 1, though both readers read
-    the two marks together as a sure 4; the join prior (two marks are more often two digits) kept
-    them apart. choose_path drops that prior only where the joined digit is neither mark's own: a
-    thin 1 beside a 6 is read as a 6 when joined too, the 1 swallowed.
+    the two marks together as a sure 4: the prior (two marks are more often two digits) is dropped
+    where the sequence reader is sure of one digit, the classifier's (``digit``), and neither
+    mark's own (``alone``, by part): a thin 1 beside a 6 is read as a 6 joined too, the 1 swallowed.
     """
-    found = {}
-    for strip in number.joined_strips:
-        read = sequences.get(id(strip), ())
-        if len(read) == 1 and read[0].confidence >= SURE_SEQUENCE:
-            found[(strip.part, strip.joined_last)] = read[0].digit
-    return found
+    if read and _sure_of_every_digit(read):
+        if len(read) >= 2:
+            return None
+        if read[0].digit == digit and all(alone.get(part) != digit
+                                          for part in range(candidate.first, candidate.last + 1)):
+            return 0.0
+    return candidate.candidate.log_prior
 
 
 def _sure_of_every_digit(read: list[DecodedDigit]) -> bool:
