@@ -74,11 +74,13 @@ def score(tally: Tally, expected: str, got: str, seconds: float) -> bool:
     return got == expected
 
 
-def make_case(kind: str, rng: np.random.Generator, images: np.ndarray, labels: np.ndarray) -> tuple[bytes, str]:
-    """Return (picture bytes, expected text) for one picture of a kind."""
+def make_case(kind: str, rng: np.random.Generator, images: np.ndarray, labels: np.ndarray,
+              number_gap: tuple[float, float] | None = None) -> tuple[bytes, str]:
+    """Return (picture bytes, expected text) for one picture of a kind; ``number_gap`` overrides its spacing."""
     render, lines, numbers, digits, touching = KINDS[kind]
     layout = choose_numbers(rng, labels, int(rng.integers(lines[0], lines[1] + 1)), numbers, digits)
-    return render(layout, images, rng, touching=touching), text_of(layout, labels)
+    spacing = {} if number_gap is None else {"number_gap": number_gap}
+    return render(layout, images, rng, touching=touching, **spacing), text_of(layout, labels)
 
 
 def main() -> int:
@@ -89,11 +91,14 @@ def main() -> int:
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--in-process", action="store_true", help="read without a server (quick looks)")
     parser.add_argument("--save-misses", action="store_true", help="write misread pictures to bench/out/")
+    parser.add_argument("--number-gap", help="LOW,HIGH: space between numbers on a line, in digit heights "
+                        "(default: each kind's own; 1.3,3.5 for photographed pages)")
     args = parser.parse_args()
     ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=lambda message: None)
     test = read_csv(TEST_CSV)
     images = test.images.reshape(-1, 28, 28)
     out_dir = Path(__file__).resolve().parent / "out"
+    number_gap = tuple(float(value) for value in args.number_gap.split(",")) if args.number_gap else None
     read, process = picture_reader(args.in_process, args.model)
     failed = False
     print(f"{args.count} pictures per kind, seed {args.seed}")
@@ -104,7 +109,7 @@ def main() -> int:
             rng = np.random.default_rng([args.seed, list(KINDS).index(kind), 15])
             tally = Tally()
             for index in range(args.count):
-                data, expected = make_case(kind, rng, images, test.labels)
+                data, expected = make_case(kind, rng, images, test.labels, number_gap)
                 status, body, seconds = read(data)
                 got = body.get("text", "") if status == 200 else f"<{status}>"
                 if not score(tally, expected, got, seconds) and args.save_misses:

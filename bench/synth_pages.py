@@ -109,11 +109,13 @@ def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height
     return ink, [baseline + lift for baseline in baselines]
 
 
-def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0) -> bytes:
+def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
+                  number_gap: tuple[float, float] = (1.3, 3.5)) -> bytes:
     """A phone photo of a page of handwritten numbers (maybe ruled, lines under the digits), as JPEG."""
     height = float(rng.uniform(28, 90))
     stroke = rng.choice([-0.03, 0.0, 0.0, 0.04, 0.07])
-    ink, baselines = write_page(layout, digits28, rng, height=height, touching=touching, stroke=stroke)
+    ink, baselines = write_page(layout, digits28, rng, height=height, touching=touching, stroke=stroke,
+                                number_gap=number_gap)
     margin = int(rng.uniform(0.3, 1.5) * height) + 6
     ink = np.pad(ink, margin)
     page = np.ones((*ink.shape, 3), np.float32) * (np.array(PAPERS[rng.choice(list(PAPERS))], np.float32)
@@ -132,10 +134,10 @@ def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touchi
 
 
 def canvas_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
-                size: tuple[int, int] = (560, 420)) -> bytes:
+                size: tuple[int, int] = (560, 420), number_gap: tuple[float, float] = (1.2, 2.0)) -> bytes:
     """A drawing on a canvas (black strokes on a transparent background) of one or more lines, as PNG."""
     height = float(rng.uniform(60, 110))
     brush = int(rng.uniform(0.06, 0.16) * height * 2.2) // 2 + 3
     ink, _baselines = write_page(layout, digits28, rng, height=height, touching=touching, brush=brush,
-                                 line_spacing=(1.3, 1.8), number_gap=(1.2, 2.0), tilt_degrees=2)
+                                 line_spacing=(1.3, 1.8), number_gap=number_gap, tilt_degrees=2)
     return canvas_png(ink, size, rng)

@@ -34,6 +34,17 @@ def test_evenly_spaced_digits_stay_one_number():
     assert len(numbers) == 1
 
 
+def test_a_gap_under_a_digits_height_still_ends_a_number_when_the_digits_sit_close():
+    # Digits 30 tall and 6 apart; the numbers 24 apart (0.8 of a height), as people space words.
+    numbers = split_numbers(marks_at([0, 26, 52, 96, 122], 20, 30), 30)
+    assert [[mark.box.x for mark in number] for number in numbers] == [[0, 26, 52], [96, 122]]
+
+
+def test_digits_written_far_apart_stay_one_number():
+    # Every gap 24 (0.8 of a height): the writing's own spacing, not a space between numbers.
+    assert len(split_numbers(marks_at([0, 44, 88, 132], 20, 30), 30)) == 1
+
+
 def test_two_lines_of_digits_are_read_as_two_lines_never_one_digit_over_another(shipped_app, mnist_test):
     # The "721 / 041": MNIST test digits, the 7 right above the 0.
     digits = mnist_test.images.reshape(-1, 28, 28)

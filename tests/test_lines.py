@@ -35,6 +35,18 @@ def test_numbers_far_apart_on_a_tilted_line_stay_on_their_line():
     assert lines_of(mask) == [[20, 60, 300, 340, 560], [20, 60, 100, 520, 560]]
 
 
+def test_a_number_far_along_a_line_joins_it_though_the_first_number_seems_to_climb():
+    # The first number's digits drift down 5 px each, as a quick hand's do: alone, its centre line
+    # would climb 48 px by the number far to its right, on the same row. The page's other lines are
+    # level, and so is the page.
+    mask = np.zeros((360, 640), np.uint8)
+    for x, lift in zip((20, 60, 100, 140, 180), (-10, -5, 0, 5, 10), strict=True):
+        bars(mask, [(40 + lift, [x])])
+    bars(mask, [(40, [500, 540])])
+    bars(mask, [(150, [20, 60, 100, 140]), (260, [20, 60, 100, 140])])
+    assert lines_of(mask) == [[20, 60, 100, 140, 180, 500, 540], [20, 60, 100, 140], [20, 60, 100, 140]]
+
+
 def test_uneven_baselines_and_lines_of_different_lengths():
     mask = np.zeros((260, 500), np.uint8)
     for x, lift in zip((30, 70, 110, 150, 190), (0, 6, -5, 8, -3), strict=True):
