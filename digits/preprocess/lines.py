@@ -2,7 +2,8 @@
 
 Pieces about as tall as the writing form the lines: two of them are on one line when most of
 the shorter one's rows are the other's rows too, and they are not far apart; stretches of a
-line split by a wide gap are joined again where they lie on one (slightly tilted) centre line.
+line split by a wide gap are joined again where they lie on one (slightly tilted) centre line,
+their own or one at the page's slope (a long stretch's own slope strays across a wide gap).
 Short pieces (the hat of a 5, a dot) go to the line they sit in, and a piece tall enough to
 reach into the next line (a 7 whose tail touches the 0 below) is cut between the lines, so a
 digit never merges with the digit above or below it. Pieces one above the other that almost
