@@ -244,9 +244,13 @@ def _join_stretches(lines: list[Line], height: float, slope: float) -> list[Line
             index = owner[index]
         return index
 
+    # Each stretch's centre line at the page's slope, once (bounded work): a long stretch's own
+    # slope, carried across a gap of several digits, strays further than the page's tilt does.
+    levelled = [_fitted(line.pieces, height, slope).intercept for line in lines]
     for first in range(len(lines)):
         for second in range(first + 1, len(lines)):
-            if root(first) != root(second) and _on_one_line(lines[first], lines[second], height, slope):
+            if root(first) != root(second) and _on_one_line(lines[first], lines[second], height,
+                                                            levelled[first] - levelled[second]):
                 owner[root(second)] = root(first)
     joined: dict[int, list[Piece]] = {}
     for index, line in enumerate(lines):
@@ -256,19 +260,19 @@ def _join_stretches(lines: list[Line], height: float, slope: float) -> list[Line
     return [line if _long(line, height) else _fitted(line.pieces, height, slope) for line in refitted]
 
 
-def _on_one_line(a: Line, b: Line, height: float, slope: float) -> bool:
-    """Tell whether two stretches lie side by side on one centre line, their own or one at the page's ``slope``."""
+def _on_one_line(a: Line, b: Line, height: float, apart_at_page_slope: float) -> bool:
+    """Tell whether two stretches lie side by side on one centre line: their own, or one at the page's slope.
+
+    ``apart_at_page_slope``: how far apart their centre lines are, each fitted at the page's slope.
+    """
     box_a, box_b = a.box, b.box
     if min(box_a.right, box_b.right) - max(box_a.x, box_b.x) > 0.25 * height:
         return False  # one above the other, not side by side
-    middle_a, middle_b = box_a.x + box_a.width / 2, box_b.x + box_b.width / 2
-    if (abs(a.centre_at(middle_b) - b.centre_at(middle_b)) <= ON_THE_LINE * height
-            and abs(b.centre_at(middle_a) - a.centre_at(middle_a)) <= ON_THE_LINE * height):
+    if abs(apart_at_page_slope) <= ON_THE_LINE * height:
         return True
-    # A stretch's own slope, carried across a gap of several digits, strays further than the
-    # page's tilt does: two numbers far apart on one line.
-    return abs(_fitted(a.pieces, height, slope).intercept - _fitted(b.pieces, height, slope).intercept) \
-        <= ON_THE_LINE * height
+    middle_a, middle_b = box_a.x + box_a.width / 2, box_b.x + box_b.width / 2
+    return (abs(a.centre_at(middle_b) - b.centre_at(middle_b)) <= ON_THE_LINE * height
+            and abs(b.centre_at(middle_a) - a.centre_at(middle_a)) <= ON_THE_LINE * height)
 
 
 def _nearest_line(lines: list[Line], piece: Piece, height: float) -> Line:
