@@ -40,6 +40,12 @@ def test_a_gap_under_a_digits_height_still_ends_a_number_when_the_digits_sit_clo
     assert [[mark.box.x for mark in number] for number in numbers] == [[0, 26, 52], [96, 122]]
 
 
+def test_a_one_digit_number_a_words_space_from_a_short_number_stays_apart():
+    # "24 7": one gap between digits (6) and one between numbers (27, 0.9 of a height).
+    numbers = split_numbers(marks_at([0, 26, 73], 20, 30), 30)
+    assert [[mark.box.x for mark in number] for number in numbers] == [[0, 26], [73]]
+
+
 def test_digits_written_far_apart_stay_one_number():
     # Every gap 24 (0.8 of a height): the writing's own spacing, not a space between numbers.
     assert len(split_numbers(marks_at([0, 44, 88, 132], 20, 30), 30)) == 1

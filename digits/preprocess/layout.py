@@ -28,7 +28,8 @@ JOIN_PRIOR = 0.5
 # digits are wider than 1.2 times their own height; two touching digits are about 1.2 to 1.8).
 MAY_BE_SEVERAL = 0.75
 # A gap wider than NUMBER_GAP_FLOOR of the line's height, and than NUMBER_GAP_SPREAD times the
-# typical gap between the line's digits (the gaps under NUMBER_GAP of its height), ends a number.
+# typical gap between the line's digits (the gaps under the floor, or where none is, under
+# NUMBER_GAP of its height: digits written far apart), ends a number.
 NUMBER_GAP = 1.0
 NUMBER_GAP_FLOOR = 0.7
 NUMBER_GAP_SPREAD = 2.5
@@ -105,7 +106,10 @@ def split_numbers(marks: list[Group], height: float) -> list[list[Group]]:
     """Split a line's marks (left to right) into numbers where the gap is clearly wider than between digits."""
     gaps = np.array([later.box.x - earlier.box.right for earlier, later in zip(marks, marks[1:], strict=False)],
                     float)
-    small = gaps[gaps < NUMBER_GAP * height]
+    # The typical gap between digits, from the gaps under the floor where there are any: on a short
+    # line ("24 7") a space between numbers under a height would otherwise be half the median.
+    small = gaps[gaps < NUMBER_GAP_FLOOR * height]
+    small = small if len(small) else gaps[gaps < NUMBER_GAP * height]
     threshold = max(NUMBER_GAP_FLOOR * height, NUMBER_GAP_SPREAD * float(np.median(small)) if len(small) else 0.0)
     numbers, current = [], [marks[0]]
     for gap, mark in zip(gaps, marks[1:], strict=True):
