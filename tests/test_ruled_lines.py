@@ -49,6 +49,23 @@ def test_a_bold_digit_on_many_ruled_lines_keeps_its_strokes():
     assert np.count_nonzero(cleaned & ~digit) < 0.1 * np.count_nonzero(mask & ~digit)
 
 
+@pytest.mark.parametrize("gap", [1, 3])
+def test_a_line_of_squared_paper_broken_for_a_few_pixels_is_erased(gap):
+    # A faint line loses a pixel or two beside a bold stroke or in glare; each half alone is too
+    # short for a line, and the line left standing joined every digit it passed into one mark.
+    mask = np.zeros((300, 300), np.uint8)
+    for position in range(20, 300, 40):
+        cv2.line(mask, (0, position), (299, position), 255, 1)
+        cv2.line(mask, (position, 0), (position, 299), 255, 1)
+    mask[200:200 + gap, 140] = 0
+    digits = np.zeros_like(mask)
+    for top in (30, 110, 190):  # a 1 in three lines, each beside the broken line
+        cv2.line(digits, (128, top), (124, top + 60), 255, 7)
+    cleaned = remove_ruled_lines(cv2.bitwise_or(mask, digits))
+    assert np.count_nonzero(cleaned[:, 136:150]) == 0
+    assert np.count_nonzero(cleaned & digits) > 0.95 * np.count_nonzero(digits)
+
+
 @pytest.mark.parametrize("margin", [4, 10])
 def test_the_bar_of_a_tightly_cropped_7_is_not_a_ruled_line(margin):
     # The bar spans the picture as a ruled line spans a page, but the down stroke leaves its end.

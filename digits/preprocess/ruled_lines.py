@@ -79,8 +79,14 @@ def _long_straight_runs(source: np.ndarray, horizontal: bool):
         return
     window = (slice(top, top + box_height), slice(left, left + box_width))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(runs[window], connectivity=8)
+    first = _pieces_of_one_line(stats, horizontal)
     for index in range(1, count):
-        x, y, w, h, _area = (int(value) for value in stats[index])
+        if first[index] != index:
+            continue  # taken with the piece that begins its line
+        pieces = np.flatnonzero(first == index)
+        x, y = int(stats[pieces, cv2.CC_STAT_LEFT].min()), int(stats[pieces, cv2.CC_STAT_TOP].min())
+        w = int((stats[pieces, cv2.CC_STAT_LEFT] + stats[pieces, cv2.CC_STAT_WIDTH]).max()) - x
+        h = int((stats[pieces, cv2.CC_STAT_TOP] + stats[pieces, cv2.CC_STAT_HEIGHT]).max()) - y
         x, y = x + left, y + top
         span = w if horizontal else h
         # A ruled line runs (nearly) from edge to edge, if maybe lost for a while in a
@@ -88,11 +94,44 @@ def _long_straight_runs(source: np.ndarray, horizontal: bool):
         start, reach = (x, 0.25) if horizontal else (y, 0.1)
         if span < 0.6 * length or start > reach * length or start + span < (1 - reach) * length:
             continue
-        ys, xs = np.nonzero((labels == index) & (source[window] > 0))
+        ys, xs = np.nonzero(np.isin(labels, pieces) & (source[window] > 0))
         if len(xs) < 3:
             continue
         xs, ys = xs + left, ys + top
         yield (xs, ys) if horizontal else (ys, xs)
+
+
+# Long runs this many pixels apart, end to end and level with each other, are one line.
+LINE_BREAK = 4
+
+
+def _pieces_of_one_line(stats: np.ndarray, horizontal: bool) -> np.ndarray:
+    """Return, for each long run, the run that begins its line: runs end to end a few pixels apart are one.
+
+    A faint line loses a pixel or two here and there (beside a bold stroke, in glare); each
+    piece alone may then be too short for a line, and the line of squared paper left standing
+    joins every digit it passes into one mark. Only runs a quarter of the page long are
+    joined, never a digit's short strokes.
+    """
+    count = len(stats)
+    first = np.arange(count)
+    if count > 200:  # far more runs than a ruled page holds: bounded work, pieces taken alone
+        return first
+    along, size = (cv2.CC_STAT_LEFT, cv2.CC_STAT_WIDTH) if horizontal else (cv2.CC_STAT_TOP, cv2.CC_STAT_HEIGHT)
+    across, thick = (cv2.CC_STAT_TOP, cv2.CC_STAT_HEIGHT) if horizontal else (cv2.CC_STAT_LEFT, cv2.CC_STAT_WIDTH)
+    order = sorted(range(1, count), key=lambda index: stats[index, along])
+    for position, index in enumerate(order):
+        end = stats[index, along] + stats[index, size]
+        for other in order[position + 1:]:
+            gap = stats[other, along] - end
+            if gap > LINE_BREAK:
+                break
+            level = (stats[other, across] < stats[index, across] + stats[index, thick]
+                     and stats[index, across] < stats[other, across] + stats[other, thick])
+            if gap >= 0 and level and first[other] == other:
+                first[other] = first[index]
+                break
+    return first
 
 
 def _runs_on_into_a_stroke(mask: np.ndarray, along: np.ndarray, across: np.ndarray, horizontal: bool) -> bool:
