@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from digits.preprocess.decode import WORKING_SIDE
+from digits.preprocess.sheet import light_sheet_on_dark
 
 # The ink's polarity: a background this far from mid-grey (0 to 0.5) settles it; nearer, the
 # share of the picture (in percent) that stands out most from its surroundings, about what a
@@ -127,6 +128,8 @@ def ink_is_dark(grey: np.ndarray) -> bool:
     # is clear.
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     brightness = middle_value(border) * 0.6 + middle_value(grey) * 0.4 - 0.5
+    if brightness < CLEAR_BRIGHTNESS and light_sheet_on_dark(grey):  # a sheet on a desk, its edge in the photo
+        return True
     if abs(brightness) >= CLEAR_BRIGHTNESS:  # every MNIST file, most photos: no need to look further
         return brightness > 0
     return brightness + dark_marks_stand_out(grey) >= 0

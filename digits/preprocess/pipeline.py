@@ -20,6 +20,7 @@ from digits.preprocess.framing import DigitCrop, LineCrops, already_mnist, frame
 from digits.preprocess.ink import InkMasks, grey_of_picture, ink_map_and_closing, shrink, threshold_ink, to_grey
 from digits.preprocess.layout import LineLayout, lay_out
 from digits.preprocess.ruled_lines import cut_thin_bridges, remove_ruled_lines
+from digits.preprocess.sheet import surround_of_sheet
 
 # Called after each step with the step's name (a profiler times the steps with it).
 StepHook = Callable[[str], None] | None
@@ -38,6 +39,7 @@ class PageWork:
     masks: InkMasks | None = None
     mask: np.ndarray | None = None
     layout: list[LineLayout] | None = None
+    sheet: tuple[slice, slice] | None = None  # a photographed sheet's box, where a desk lies around it
     lines: list[LineCrops] | None = None
 
 
@@ -54,9 +56,35 @@ def _threshold(page: PageWork) -> None:
     page.mask = page.masks.mask
 
 
+def _leave_out_the_surround(page: PageWork) -> None:
+    surround = surround_of_sheet(page.mask)
+    if surround is None:
+        return
+    # The desk's edge is blurred into the paper: a few pixels more go with it. The rest is
+    # thresholded again, so the writing's own contrast sets the levels, not the desk's.
+    around = cv2.dilate(surround.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    page.ink = np.where(around, 0, page.ink).astype(np.float32)
+    page.masks = threshold_ink(page.ink)
+    page.mask = page.masks.mask
+    # The sheet: of what the surround encloses or leaves, the part holding the most writing.
+    count, labels = cv2.connectedComponents((~around).astype(np.uint8), connectivity=4)
+    writing = np.bincount(labels[page.mask > 0], minlength=count)
+    writing[0] = 0
+    if writing.max() > 0:
+        left, top, width, height = cv2.boundingRect((labels == int(writing.argmax())).astype(np.uint8))
+        page.sheet = (slice(top, top + height), slice(left, left + width))
+
+
 def _erase_ruled_lines(page: PageWork) -> None:
-    if page.mask.any():
+    if not page.mask.any():
+        return
+    if page.sheet is None:
         page.mask = remove_ruled_lines(page.mask, page.masks.faint)
+        return
+    # A ruled line runs across the sheet, not the whole photo: it is sought within the sheet.
+    mask = page.mask.copy()
+    mask[page.sheet] = remove_ruled_lines(page.mask[page.sheet], page.masks.faint[page.sheet])
+    page.mask = mask
 
 
 def _cut_thin_bridges(page: PageWork) -> None:
@@ -80,6 +108,7 @@ STEPS: tuple[tuple[str, Callable[[PageWork], None]], ...] = (
     ("shrink to the working size", _to_working_size),
     ("ink map: polarity, light and shadows", _ink_map),
     ("threshold: hysteresis over the paper's grain", _threshold),
+    ("leave out the desk around the sheet", _leave_out_the_surround),
     ("erase ruled lines", _erase_ruled_lines),
     ("cut thin bridges", _cut_thin_bridges),
     ("lay out: lines, numbers, marks, cuts where digits touch", _lay_out),
