@@ -75,12 +75,19 @@ def score(tally: Tally, expected: str, got: str, seconds: float) -> bool:
 
 
 def make_case(kind: str, rng: np.random.Generator, images: np.ndarray, labels: np.ndarray,
-              number_gap: tuple[float, float] | None = None) -> tuple[bytes, str]:
-    """Return (picture bytes, expected text) for one picture of a kind; ``number_gap`` overrides its spacing."""
+              number_gap: tuple[float, float] | None = None, squared: bool = False,
+              on_desk: bool = False) -> tuple[bytes, str]:
+    """Return (picture bytes, expected text) for one picture of a kind.
+
+    ``number_gap`` overrides its spacing; ``squared`` photographs it on squared paper and
+    ``on_desk`` as a sheet on a desk seen at an angle (photographed kinds).
+    """
     render, lines, numbers, digits, touching = KINDS[kind]
     layout = choose_numbers(rng, labels, int(rng.integers(lines[0], lines[1] + 1)), numbers, digits)
-    spacing = {} if number_gap is None else {"number_gap": number_gap}
-    return render(layout, images, rng, touching=touching, **spacing), text_of(layout, labels)
+    options = {} if number_gap is None else {"number_gap": number_gap}
+    if render is photo_of_page:
+        options.update({name: True for name, wanted in (("squared", squared), ("on_desk", on_desk)) if wanted})
+    return render(layout, images, rng, touching=touching, **options), text_of(layout, labels)
 
 
 def main() -> int:
@@ -93,6 +100,10 @@ def main() -> int:
     parser.add_argument("--save-misses", action="store_true", help="write misread pictures to bench/out/")
     parser.add_argument("--number-gap", help="LOW,HIGH: space between numbers on a line, in digit heights "
                         "(default: each kind's own; 1.3,3.5 for photographed pages)")
+    parser.add_argument("--squared", action="store_true",
+                        help="photograph the pages on squared paper (a maths exercise book) instead")
+    parser.add_argument("--on-desk", action="store_true",
+                        help="photograph each sheet lying on a desk, at an angle, the desk around it")
     args = parser.parse_args()
     ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=lambda message: None)
     test = read_csv(TEST_CSV)
@@ -109,7 +120,8 @@ def main() -> int:
             rng = np.random.default_rng([args.seed, list(KINDS).index(kind), 15])
             tally = Tally()
             for index in range(args.count):
-                data, expected = make_case(kind, rng, images, test.labels, number_gap)
+                data, expected = make_case(kind, rng, images, test.labels, number_gap, args.squared,
+                                            args.on_desk)
                 status, body, seconds = read(data)
                 got = body.get("text", "") if status == 200 else f"<{status}>"
                 if not score(tally, expected, got, seconds) and args.save_misses:

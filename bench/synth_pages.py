@@ -110,8 +110,13 @@ def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height
 
 
 def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
-                  number_gap: tuple[float, float] = (1.3, 3.5)) -> bytes:
-    """A phone photo of a page of handwritten numbers (maybe ruled, lines under the digits), as JPEG."""
+                  number_gap: tuple[float, float] = (1.3, 3.5), squared: bool = False,
+                  on_desk: bool = False) -> bytes:
+    """A phone photo of a page of handwritten numbers (maybe ruled, lines under the digits), as JPEG.
+
+    ``squared`` writes them on squared paper instead, as in a maths exercise book; ``on_desk``
+    photographs the sheet lying on a desk, seen at an angle, the desk around it in the photo.
+    """
     height = float(rng.uniform(28, 90))
     stroke = rng.choice([-0.03, 0.0, 0.0, 0.04, 0.07])
     ink, baselines = write_page(layout, digits28, rng, height=height, touching=touching, stroke=stroke,
@@ -121,7 +126,9 @@ def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touchi
     page = np.ones((*ink.shape, 3), np.float32) * (np.array(PAPERS[rng.choice(list(PAPERS))], np.float32)
                                                     + rng.normal(0, 4, 3))
     page += rng.normal(0, 2.0, (*ink.shape, 1)).astype(np.float32)
-    if rng.random() < 0.4:  # a ruled page: the writing sits on the lines
+    if squared:
+        draw_squares(page, height, rng)
+    elif rng.random() < 0.4:  # a ruled page: the writing sits on the lines
         line_colour = (np.array((205, 160, 120), np.float32) + rng.normal(0, 10, 3)).tolist()
         thickness = int(rng.integers(1, 3))
         for baseline in baselines:
@@ -130,7 +137,53 @@ def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touchi
     colour = np.array(INKS[rng.choice(list(INKS))], np.float32) + rng.normal(0, 6, 3)
     place(page, ink, 0, 0, colour, rng.uniform(0.8, 1.0))
     page *= lighting(*ink.shape, rng)
+    if on_desk:
+        page = lay_on_desk(page, rng)
     return photograph(page, rng)
+
+
+DESKS = {"dark wood": (40, 60, 95), "light wood": (95, 140, 185), "grey": (110, 110, 105),
+         "black": (30, 30, 32)}  # BGR
+
+
+def lay_on_desk(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return a photo of a sheet lying on a desk: the sheet seen at an angle, the desk around it.
+
+    The desk shows 4-25% of the photo's size beyond each side; each corner of the sheet moves
+    up to 8% of its size (a phone held at a slant), and the whole is turned up to 4 degrees.
+    """
+    height, width = page.shape[:2]
+    margin_x, margin_y = (rng.uniform(0.04, 0.25, 2) * (width, height)).astype(int)
+    desk = np.array(DESKS[rng.choice(list(DESKS))], np.float32) * rng.uniform(0.8, 1.2)
+    photo = np.ones((height + 2 * margin_y, width + 2 * margin_x, 3), np.float32) * desk
+    photo += rng.normal(0, 5, photo.shape).astype(np.float32)  # the desk's grain
+    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    moved = corners + rng.uniform(-0.08, 0.08, (4, 2)).astype(np.float32) * (width, height)
+    moved += (margin_x, margin_y)
+    turn = np.vstack([cv2.getRotationMatrix2D((photo.shape[1] / 2, photo.shape[0] / 2),
+                                              rng.uniform(-4, 4), 1.0), (0, 0, 1)])
+    moved = cv2.perspectiveTransform(moved[None], turn)[0].astype(np.float32)
+    warp = cv2.getPerspectiveTransform(corners, moved)
+    size = (photo.shape[1], photo.shape[0])
+    sheet = cv2.warpPerspective(page, warp, size, flags=cv2.INTER_LINEAR)
+    covered = cv2.warpPerspective(np.ones((height, width), np.float32), warp, size, flags=cv2.INTER_LINEAR)
+    return photo * (1 - covered[..., None]) + sheet * covered[..., None]
+
+
+def draw_squares(page: np.ndarray, digit_height: float, rng: np.random.Generator) -> None:
+    """Draw the lines of squared paper on a page, in place: squares of 0.55-1.1 digit heights.
+
+    A digit is written in a square or two, and the lines run across the writing.
+    """
+    side = rng.uniform(0.55, 1.1) * digit_height
+    colour = (np.array((210, 185, 150), np.float32) + rng.normal(0, 12, 3)).tolist()
+    thickness = int(rng.integers(1, 3))
+    height, width = page.shape[:2]
+    left, top = rng.uniform(0, side, 2)
+    for x in np.arange(left, width, side):
+        cv2.line(page, (int(x), 0), (int(x), height), colour, thickness, cv2.LINE_AA)
+    for y in np.arange(top, height, side):
+        cv2.line(page, (0, int(y)), (width, int(y)), colour, thickness, cv2.LINE_AA)
 
 
 def canvas_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
