@@ -66,3 +66,15 @@ def test_a_bold_zero_photographed_out_of_focus_on_a_page_keeps_its_loop_in_the_m
     assert len(crops) == 1
     loops, pieces = loops_and_pieces(np.where(crops[0].pixels > 127, 255, 0).astype(np.uint8), 4)
     assert (loops, pieces) == (1, 1)
+
+
+def test_a_level_that_frees_nothing_at_full_size_leaves_the_mask(monkeypatch):
+    # The level is chosen on a shrunk copy of a large mark; at full size it may free no pixel
+    # at all (seen on a photo of a sheet on a desk), and the mask must come back, not an error.
+    import digits.preprocess.loops as loops
+
+    mask = np.zeros((120, 80), np.uint8)
+    cv2.ellipse(mask, (40, 60), (25, 45), 0, 0, 360, 255, -1)
+    ink = np.where(mask > 0, 0.9, 0.0).astype(np.float32)
+    monkeypatch.setattr(loops, "_level_that_opens_loops", lambda *_: 0.5)
+    assert np.array_equal(reopen_loops(ink, mask, closing=40.0), mask)

@@ -46,6 +46,8 @@ def reopen_loops(ink: np.ndarray, mask: np.ndarray, closing: float) -> np.ndarra
         return mask
     higher = cv2.bitwise_and(mask, cv2.compare(ink, level * strong, cv2.CMP_GE))
     freed = cv2.subtract(mask, higher) > 0
+    if not freed.any():  # the level was judged on a shrunk copy; at full size it frees nothing
+        return mask
     depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
     return higher if float(depth[freed].max()) < DEEPEST_SHARE_OF_CLOSING * closing else mask
 
