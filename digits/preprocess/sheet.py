@@ -11,6 +11,7 @@ SQUARE_CORNERED = 0.85
 LARGEST_MARK_ON_SHEET = 0.15
 SOLID = 0.75  # the sheet's light region covers this share of its hull, shadows and all
 SMALLEST_PHOTO = 64  # pixels on the short side
+SHEET_CONTRAST = 0.15  # the sheet is this much brighter than what surrounds it (0..1)
 
 
 def light_sheet_on_dark(grey: np.ndarray) -> bool:
@@ -28,7 +29,7 @@ def light_sheet_on_dark(grey: np.ndarray) -> bool:
     factor = max(1, min(height, width) // 96)
     small = cv2.resize(grey, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
     small8 = np.round(np.clip(small, 0, 1) * 255).astype(np.uint8)
-    level, light = cv2.threshold(small8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    _level, light = cv2.threshold(small8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     contours, hierarchy = cv2.findContours(light, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return False
@@ -52,7 +53,7 @@ def light_sheet_on_dark(grey: np.ndarray) -> bool:
     cv2.drawContours(inside, contours, largest, 255, -1)
     if inside.all():
         return False
-    return float(small[inside > 0].mean() - small[inside == 0].mean()) >= 0.15
+    return float(small[inside > 0].mean() - small[inside == 0].mean()) >= SHEET_CONTRAST
 
 
 # A surround is this many times thicker than the writing's strokes, and at least this many pixels.
