@@ -20,7 +20,7 @@ from digits.preprocess.framing import DigitCrop, LineCrops, already_mnist, frame
 from digits.preprocess.ink import InkMasks, grey_of_picture, ink_map_and_closing, shrink, threshold_ink, to_grey
 from digits.preprocess.layout import LineLayout, lay_out
 from digits.preprocess.ruled_lines import cut_thin_bridges, remove_ruled_lines
-from digits.preprocess.sheet import surround_of_sheet
+from digits.preprocess.sheet import around_the_desk, box_of_sheet, surround_of_sheet
 
 # Called after each step with the step's name (a profiler times the steps with it).
 StepHook = Callable[[str], None] | None
@@ -60,19 +60,12 @@ def _leave_out_the_surround(page: PageWork) -> None:
     surround = surround_of_sheet(page.mask)
     if surround is None:
         return
-    # The desk's edge is blurred into the paper: a few pixels more go with it. The rest is
-    # thresholded again, so the writing's own contrast sets the levels, not the desk's.
-    around = cv2.dilate(surround.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    # The rest is thresholded again, so the writing's own contrast sets the levels, not the desk's.
+    around = around_the_desk(surround)
     page.ink = np.where(around, 0, page.ink).astype(np.float32)
     page.masks = threshold_ink(page.ink)
     page.mask = page.masks.mask
-    # The sheet: of what the surround encloses or leaves, the part holding the most writing.
-    count, labels = cv2.connectedComponents((~around).astype(np.uint8), connectivity=4)
-    writing = np.bincount(labels[page.mask > 0], minlength=count)
-    writing[0] = 0
-    if writing.max() > 0:
-        left, top, width, height = cv2.boundingRect((labels == int(writing.argmax())).astype(np.uint8))
-        page.sheet = (slice(top, top + height), slice(left, left + width))
+    page.sheet = box_of_sheet(around, page.mask)
 
 
 def _erase_ruled_lines(page: PageWork) -> None:

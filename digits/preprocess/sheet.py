@@ -64,7 +64,8 @@ ALONG_A_SIDE = 0.8  # or it runs along this share of a side of the picture
 EDGE_CONTACT = 2.5  # a desk meets the picture's edge along this many times its thickness
 NEAR_A_SIDE = 0.15  # a strip of desk along a side stays within this share of the picture from it
 EDGE_INSET = 4  # pixels in from the picture's edge where the contact is judged
-TALLEST_LINE_PIECE = 2.0  # marks enclosed by a desk are writing: this many strokes tall, 1.5 wide
+TALLEST_LINE_PIECE = 2.0  # marks enclosed by a desk are writing: at least this many strokes tall
+WIDEST_LINE_PIECE = 1.5  # and this many wide (pieces of ruled line are flat or thin)
 
 
 def surround_of_sheet(mask: np.ndarray) -> np.ndarray | None:
@@ -118,8 +119,7 @@ def _thickness_and_writing_held(mask: np.ndarray, labels: np.ndarray, stats: np.
     """
     height, width = mask.shape
     count = len(stats)
-    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
-    right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
+    left, top, right, bottom = _sides(stats)
     at_edge = (left == 0) | (top == 0) | (right == width) | (bottom == height)
     large = stats[:, cv2.CC_STAT_WIDTH] * stats[:, cv2.CC_STAT_HEIGHT] >= 0.25 * mask.size
     examined = at_edge | large
@@ -143,7 +143,7 @@ def _thickness_and_writing_held(mask: np.ndarray, labels: np.ndarray, stats: np.
         whole = np.bincount(within, minlength=count) == stats[:, cv2.CC_STAT_AREA]
         whole[0] = False
         tall = np.count_nonzero((stats[whole, cv2.CC_STAT_HEIGHT] >= TALLEST_LINE_PIECE * strokes)
-                                & (stats[whole, cv2.CC_STAT_WIDTH] >= 1.5 * strokes))
+                                & (stats[whole, cv2.CC_STAT_WIDTH] >= WIDEST_LINE_PIECE * strokes))
         holds_writing[index] = np.count_nonzero(within) >= 0.5 * (ink - np.count_nonzero(own)) > 0 and tall >= 3
     return thickness, holds_writing
 
@@ -159,8 +159,7 @@ def _edge_contact(labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np
     """
     height, width = labels.shape
     count = len(stats)
-    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
-    right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
+    left, top, right, bottom = _sides(stats)
     inset = min(EDGE_INSET, (min(height, width) - 1) // 2) + 1
     contact = np.zeros(count, np.int64)
     along_a_side = np.zeros(count, bool)
@@ -174,6 +173,32 @@ def _edge_contact(labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np
     along_a_side[0] = False
     contact[0] = 0
     return contact, along_a_side
+
+
+def _sides(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the left, top, right and bottom of every mark's box (right and bottom exclusive)."""
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    return left, top, left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
+
+
+# The desk's edge is blurred into the paper: this many pixels around it go with it.
+DESK_EDGE_BLUR = 7
+
+
+def around_the_desk(surround: np.ndarray) -> np.ndarray:
+    """Return the desk's mask grown by its blurred edge: the pixels to leave out of the ink."""
+    return cv2.dilate(surround.astype(np.uint8), np.ones((DESK_EDGE_BLUR, DESK_EDGE_BLUR), np.uint8)) > 0
+
+
+def box_of_sheet(around: np.ndarray, mask: np.ndarray) -> tuple[slice, slice] | None:
+    """Return the sheet's box: of what the desk encloses or leaves, the part holding the most ink of ``mask``."""
+    count, labels = cv2.connectedComponents((~around).astype(np.uint8), connectivity=4)
+    writing = np.bincount(labels[mask > 0], minlength=count)
+    writing[0] = 0
+    if writing.max() == 0:
+        return None
+    left, top, width, height = cv2.boundingRect((labels == int(writing.argmax())).astype(np.uint8))
+    return slice(top, top + height), slice(left, left + width)
 
 
 def _longest_stretches(edge: np.ndarray, count: int) -> np.ndarray:
