@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from digits.preprocess import ink_is_dark, page_from_grey
-from digits.preprocess.sheet import light_sheet_on_dark, surround_of_sheet
+from digits.preprocess import sheet as sheet_module
+from digits.preprocess.ruled_lines import remove_ruled_lines
+from digits.preprocess.sheet import Sheet, find_sheet, light_sheet_on_dark, outside_the_sheet, surround_of_sheet
 
 
 def sheet_on_a_desk(desk: float = 0.25, margin: int = 60, numbers: int = 3) -> np.ndarray:
@@ -69,3 +71,94 @@ def test_a_bold_digit_cut_by_the_edge_is_not_a_surround():
     assert surround_of_sheet(mask) is None
     cv2.line(mask, (120, 10), (150, 110), 255, 24)  # and beside another of the same pen
     assert surround_of_sheet(mask) is None
+
+
+def shadowed_ruled_sheet(turn: float = 0.0, shadow: float = 0.45) -> np.ndarray:
+    """A grey photo of a ruled sheet, maybe turned, with a soft shadow over a corner, on a dark desk."""
+    height, width = 420, 560
+    sheet = np.full((300, 420), 0.9, np.float32)
+    for y in range(40, 300, 60):  # ruled lines from edge to edge of the sheet
+        cv2.line(sheet, (0, y), (419, y), 0.55, 2)
+    for row, y in enumerate((30, 90, 150, 210)):  # a number of three 0s resting on each line
+        for digit in range(3):
+            cv2.ellipse(sheet, (90 + 60 * row + 28 * digit, y - 2 + 30), (9, 21), 0, 0, 360, 0.12, 4)
+    shade = np.zeros_like(sheet)
+    cv2.ellipse(shade, (420, 300), (260, 200), 0, 0, 360, 1.0, -1)  # a hand's shadow over a corner, soft
+    sheet *= 1 - shadow * cv2.GaussianBlur(shade, (0, 0), 30)
+    photo = np.full((height, width), 0.22, np.float32)
+    turned = cv2.getRotationMatrix2D((210, 150), turn, 1.0)
+    turned[:, 2] += (70, 60)
+    on_desk = cv2.warpAffine(sheet, turned, (width, height), borderValue=-1.0)
+    photo = np.where(on_desk >= 0, on_desk, photo)
+    return cv2.GaussianBlur(photo, (0, 0), 1.0)
+
+
+@pytest.mark.parametrize("turn", [0.0, 5.0])
+def test_a_shadowed_ruled_sheet_on_a_desk_reads_line_by_line(turn):
+    # The shadow splits the sheet's light region, so no one level finds the sheet; its sharp edge
+    # against the desk does. Its ruled lines run to that edge, turned with the sheet, and are erased.
+    photo = shadowed_ruled_sheet(turn)
+    assert light_sheet_on_dark(photo) and ink_is_dark(photo) is True
+    lines = page_from_grey(photo)
+    assert [sum(len([c for c in number.candidates if c.first == c.last]) for number in line.numbers)
+            for line in lines] == [3, 3, 3, 3]
+
+
+def test_a_lit_patch_of_a_page_that_fills_the_photo_is_not_a_sheet_on_a_desk():
+    # Light falling across a page leaves a square-cornered bright patch reaching the border, its
+    # edge soft; a sheet photographed close has a desk along two sides only, its edge sharp.
+    corner = np.float32([[0, 0], [300, 0], [250, 200], [0, 200]])
+    assert outside_the_sheet(Sheet(corner, edged=False), (400, 600)) is None
+    outside = outside_the_sheet(Sheet(corner, edged=True), (400, 600))
+    assert outside[-1].all() and outside[:, -1].all() and not outside[100, 100]
+    on_desk = np.float32([[40, 30], [560, 40], [550, 370], [50, 360]])
+    outside = outside_the_sheet(Sheet(on_desk, edged=False), (400, 600))
+    assert outside[0].all() and outside[-1].all() and not outside[200, 300]
+
+
+def test_a_bold_square_0_drawn_white_on_black_is_not_a_sheet():
+    # Square-cornered and enclosed by a sharp edge, but what it encloses is mostly dark, not paper.
+    drawing = np.zeros((280, 280), np.float32)
+    cv2.rectangle(drawing, (50, 30), (230, 250), 1.0, 50)
+    assert not light_sheet_on_dark(drawing)
+    assert ink_is_dark(drawing) is False
+
+
+def test_ruled_lines_turned_with_the_sheet_are_erased_when_their_slope_is_known():
+    mask = np.zeros((300, 400), np.uint8)
+    slope = np.tan(np.deg2rad(5))
+    for y in (60, 140, 220):
+        cv2.line(mask, (0, y), (399, int(y + 399 * slope)), 255, 2)
+    for x in (100, 200, 300):  # digits crossing the lines
+        cv2.ellipse(mask, (x, 120), (12, 30), 0, 0, 360, 255, 5)
+    level_only = remove_ruled_lines(mask)
+    assert level_only[int(60 + 10 * slope), 10] > 0  # sought level, a turned line is not found
+    turned = remove_ruled_lines(mask, slope=slope)
+    for y in (60, 140, 220):
+        assert turned[int(round(y + 350 * slope)), 350] == 0 and turned[int(round(y + 20 * slope)), 20] == 0
+    assert all(turned[120, x - 12 - 2:x - 12 + 3].any() for x in (100, 200, 300))  # the digits' strokes stay
+
+
+def squared_paper_in_dim_light() -> np.ndarray:
+    """A grey photo of squared paper filling the picture, a corner in shadow where its lines fade."""
+    height, width = 480, 640
+    page = np.full((height, width), 0.85, np.float32)
+    for x in range(10, width, 40):
+        cv2.line(page, (x, 0), (x, height), 0.45, 1)
+    for y in range(10, height, 40):
+        cv2.line(page, (0, y), (width, y), 0.45, 1)
+    for x in (300, 340, 380):
+        cv2.ellipse(page, (x, 330), (12, 24), 0, 0, 360, 0.15, 5)
+    across = (np.linspace(0, 1, height, dtype=np.float32)[:, None] + np.linspace(0, 1, width, dtype=np.float32)) / 2
+    light = np.clip(0.25 + 0.75 * 1.6 * across, 0.25, 1.0)
+    return cv2.GaussianBlur(page * light, (0, 0), 1.0)
+
+
+def test_squared_paper_whose_lines_fade_in_shadow_is_not_a_sheet_within_its_edge(monkeypatch):
+    # The squares' sharp lines enclose the lit part of the page, but where they fade the region
+    # is cut off in steps: its outline does not run along a sharp edge, as a sheet's does.
+    picture = squared_paper_in_dim_light()
+    sheet = find_sheet(picture)
+    assert sheet is None or not sheet.edged
+    monkeypatch.setattr(sheet_module, "SIDES_ON_EDGES", 0.0)
+    assert find_sheet(picture).edged  # what the rule is there for

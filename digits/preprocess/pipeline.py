@@ -20,7 +20,14 @@ from digits.preprocess.framing import DigitCrop, LineCrops, already_mnist, frame
 from digits.preprocess.ink import InkMasks, grey_of_picture, ink_map_and_closing, shrink, threshold_ink, to_grey
 from digits.preprocess.layout import LineLayout, lay_out
 from digits.preprocess.ruled_lines import cut_thin_bridges, remove_ruled_lines
-from digits.preprocess.sheet import around_the_desk, box_of_sheet, surround_of_sheet
+from digits.preprocess.sheet import (
+    around_the_desk,
+    box_of_sheet,
+    find_sheet,
+    outside_the_sheet,
+    slope_of_sheet,
+    surround_of_sheet,
+)
 
 # Called after each step with the step's name (a profiler times the steps with it).
 StepHook = Callable[[str], None] | None
@@ -40,6 +47,7 @@ class PageWork:
     mask: np.ndarray | None = None
     layout: list[LineLayout] | None = None
     sheet: tuple[slice, slice] | None = None  # a photographed sheet's box, where a desk lies around it
+    sheet_slope: float = 0.0  # how its ruled lines run (rows per column), where its outline was found
     lines: list[LineCrops] | None = None
 
 
@@ -57,11 +65,16 @@ def _threshold(page: PageWork) -> None:
 
 
 def _leave_out_the_surround(page: PageWork) -> None:
-    surround = surround_of_sheet(page.mask)
-    if surround is None:
-        return
+    sheet = find_sheet(page.working)
+    around = None if sheet is None else outside_the_sheet(sheet, page.working.shape)
+    if around is not None:
+        page.sheet_slope = slope_of_sheet(sheet)
+    else:
+        surround = surround_of_sheet(page.mask)
+        if surround is None:
+            return
+        around = around_the_desk(surround)
     # The rest is thresholded again, so the writing's own contrast sets the levels, not the desk's.
-    around = around_the_desk(surround)
     page.ink = np.where(around, 0, page.ink).astype(np.float32)
     page.masks = threshold_ink(page.ink)
     page.mask = page.masks.mask
@@ -76,7 +89,7 @@ def _erase_ruled_lines(page: PageWork) -> None:
         return
     # A ruled line runs across the sheet, not the whole photo: it is sought within the sheet.
     mask = page.mask.copy()
-    mask[page.sheet] = remove_ruled_lines(page.mask[page.sheet], page.masks.faint[page.sheet])
+    mask[page.sheet] = remove_ruled_lines(page.mask[page.sheet], page.masks.faint[page.sheet], page.sheet_slope)
     page.mask = mask
 
 

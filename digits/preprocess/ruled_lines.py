@@ -40,11 +40,12 @@ def cut_thin_bridges(mask: np.ndarray) -> np.ndarray:
     return cut
 
 
-def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
+def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None, slope: float = 0.0) -> np.ndarray:
     """Erase notebook lines and page edges (long thin straight marks) from a mask, keeping digits.
 
     Each line is fitted as a straight band and only that band is erased, so a digit that
     touches or crosses a line keeps its strokes; the small gaps left are closed again.
+    ``slope``: how the sheet's lines are known to run (rows per column), where a sheet lies turned.
     """
     height, width = mask.shape
     cleaned = mask
@@ -53,7 +54,7 @@ def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None) -
         if length < 40:
             continue
         source = cleaned if candidates is None else candidates
-        for along, across in _long_straight_runs(source, horizontal):
+        for along, across in _long_straight_runs(source, horizontal, slope if horizontal else 0.0):
             if _runs_on_into_a_stroke(cleaned, along, across, horizontal):
                 continue
             lines, thickness, half = _fit_ruled_lines(along, across, (height, width), horizontal)
@@ -63,8 +64,12 @@ def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None) -
     return cleaned
 
 
-def _long_straight_runs(source: np.ndarray, horizontal: bool):
-    """Yield (along, across) pixel coordinates of each run that spans (nearly) the whole page."""
+def _long_straight_runs(source: np.ndarray, horizontal: bool, slope: float = 0.0):
+    """Yield (along, across) pixel coordinates of each run that spans (nearly) the whole page.
+
+    Lines known to run at ``slope`` (horizontal ones only) are sought on the mask sheared level.
+    """
+    source, rows_back = _sheared_level(source, slope) if horizontal and slope else (source, None)
     height, width = source.shape
     length = width if horizontal else height
     # Straight runs a quarter of the page long: ruled lines, rarely parts of digits.
@@ -98,7 +103,20 @@ def _long_straight_runs(source: np.ndarray, horizontal: bool):
         if len(xs) < 3:
             continue
         xs, ys = xs + left, ys + top
+        if rows_back is not None:
+            ys = ys + rows_back[xs]
         yield (xs, ys) if horizontal else (ys, xs)
+
+
+def _sheared_level(mask: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the mask with each column moved up or down so lines at ``slope`` lie level, and per column
+    what to add to a row of it to find the row in ``mask``. Whole pixels move: nothing is resampled."""
+    height, width = mask.shape
+    shift = np.round(slope * (np.arange(width) - width / 2)).astype(np.int64)
+    pad = int(np.abs(shift).max())
+    padded = np.pad(mask, ((pad, pad), (0, 0)))
+    rows = np.clip(np.arange(height + 2 * pad)[:, None] + shift[None, :], 0, height + 2 * pad - 1)
+    return np.take_along_axis(padded, rows, axis=0), shift - pad
 
 
 # Long runs this many pixels apart, end to end and level with each other, are one line.

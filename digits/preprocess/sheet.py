@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -23,16 +25,41 @@ def light_sheet_on_dark(grey: np.ndarray) -> bool:
     ground cover little of their hull, are curved or hold no marks: a bold 0 is round and
     hollow, a bold 1 holds nothing.
     """
+    return find_sheet(grey) is not None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A photographed sheet: its outline (hull, (n, 2) points in the picture's pixels) and how it was found."""
+
+    outline: np.ndarray
+    edged: bool  # by its sharp edge against the desk; else as the picture's largest light region
+
+
+def find_sheet(grey: np.ndarray) -> Sheet | None:
+    """Return the light sheet with writing on a darker surround that a picture shows, or None (see
+    light_sheet_on_dark)."""
     height, width = grey.shape
     if min(height, width) < SMALLEST_PHOTO:  # an MNIST file or an icon, never a photographed sheet
-        return False
+        return None
     factor = max(1, min(height, width) // 96)
     small = cv2.resize(grey, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
+    to_picture = np.float32([width / small.shape[1], height / small.shape[0]])
+    # Its sharp edge outlines the whole sheet, shadows and all; the light region may be only its lit part.
+    outline = _sheet_within_its_edge(small)
+    if outline is not None:
+        return Sheet(outline * to_picture, edged=True)
+    outline = _lit_sheet(small)
+    return None if outline is None else Sheet(outline * to_picture, edged=False)
+
+
+def _lit_sheet(small: np.ndarray) -> np.ndarray | None:
+    """Return the hull of the sheet as the picture's largest light region (Otsu's level), or None."""
     small8 = np.round(np.clip(small, 0, 1) * 255).astype(np.uint8)
     _level, light = cv2.threshold(small8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     contours, hierarchy = cv2.findContours(light, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
-        return False
+        return None
     outer = [index for index in range(len(contours)) if hierarchy[0][index][3] < 0]
     largest = max(outer, key=lambda index: cv2.contourArea(contours[index]))
     area = cv2.contourArea(contours[largest])
@@ -40,20 +67,119 @@ def light_sheet_on_dark(grey: np.ndarray) -> bool:
     hull = cv2.contourArea(cv2.convexHull(contours[largest]))
     (_centre, (box_width, box_height), _angle) = cv2.minAreaRect(contours[largest])
     if hull < SMALLEST_SHEET * small.size or hull < SQUARE_CORNERED * box_width * box_height:
-        return False
+        return None
     if area < SOLID * hull:  # strokes, however bold, cover little of their hull; paper covers it
-        return False
+        return None
     # Writing: dark marks inside, each small beside the sheet (a bold 0's hole is not).
     holes = [cv2.contourArea(contours[index]) for index in range(len(contours))
              if hierarchy[0][index][3] == largest]
     if not holes or max(holes) > LARGEST_MARK_ON_SHEET * area:
-        return False
+        return None
     # The sheet must stand out from what surrounds it, not be a lighter patch of one ground.
     inside = np.zeros_like(light)
     cv2.drawContours(inside, contours, largest, 255, -1)
-    if inside.all():
-        return False
-    return float(small[inside > 0].mean() - small[inside == 0].mean()) >= SHEET_CONTRAST
+    if inside.all() or float(small[inside > 0].mean() - small[inside == 0].mean()) < SHEET_CONTRAST:
+        return None
+    return cv2.convexHull(contours[largest]).reshape(-1, 2).astype(np.float32)
+
+
+# The sheet's edge against the desk is sharp where a shadow's is soft: a step of this much (0..255)
+# between neighbouring pixels of the reduced picture.
+SHEET_EDGE_STEP = 40
+PAPER_COVERS = 0.75  # of the region inside a sheet's edge, this share is paper (brighter than the desk)
+SIDES_ON_EDGES = 0.8  # of the sheet's sides (not on the picture's border), this share runs along a sharp edge
+
+
+def _sheet_within_its_edge(small: np.ndarray) -> np.ndarray | None:
+    """Return the hull of the sheet as what its sharp edge encloses, or None.
+
+    Light falling unevenly across the sheet (a shadow, a hand's) splits its light region, so no
+    single level finds it; but the sheet's edge against the desk is sharp and a shadow's soft.
+    The desk is what the picture's border reaches without crossing a sharp edge; the sheet is the
+    largest region it leaves, square-cornered, mostly paper (brighter than the desk: a bold 0's
+    dark inside is not) and holding writing.
+    """
+    small8 = np.round(np.clip(small, 0, 1) * 255).astype(np.uint8)
+    edges = cv2.dilate(cv2.Canny(small8, SHEET_EDGE_STEP, 2 * SHEET_EDGE_STEP), np.ones((3, 3), np.uint8))
+    count, labels = cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
+    border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    desk = np.isin(labels, np.unique(border[border > 0]))
+    if not desk.any():
+        return None
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats((~desk).astype(np.uint8), connectivity=4)
+    if count < 2:
+        return None
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    inside = (pieces == largest).astype(np.uint8)
+    contours, _ = cv2.findContours(inside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    outline = max(contours, key=cv2.contourArea)
+    hull = cv2.contourArea(cv2.convexHull(outline))
+    (_centre, (box_width, box_height), _angle) = cv2.minAreaRect(outline)
+    if hull < SMALLEST_SHEET * small.size or hull < SQUARE_CORNERED * box_width * box_height:
+        return None
+    if cv2.contourArea(outline) < SOLID * hull:
+        return None
+    desk_level, sheet_level = float(np.median(small[desk])), float(np.median(small[inside > 0]))
+    if sheet_level - desk_level < SHEET_CONTRAST:
+        return None
+    if np.mean(small[inside > 0] > desk_level + 0.25 * (sheet_level - desk_level)) < PAPER_COVERS:
+        return None
+    # Writing: sharp edges well inside the sheet, beyond the band its own edge leaves.
+    well_inside = cv2.erode(inside, np.ones((9, 9), np.uint8))
+    if not (edges[well_inside > 0] > 0).any():
+        return None
+    hull_points = cv2.convexHull(outline).reshape(-1, 2)
+    if _share_of_sides_on_edges(hull_points, edges) < SIDES_ON_EDGES:
+        return None  # a region whose edge fades (squared paper in dim light) is cut off in steps
+    return hull_points.astype(np.float32)
+
+
+def _share_of_sides_on_edges(hull: np.ndarray, edges: np.ndarray) -> float:
+    """Return the share of a hull's sides, away from the picture's border, that run along sharp edges."""
+    height, width = edges.shape
+    sides = np.zeros_like(edges)
+    cv2.polylines(sides, [hull.astype(np.int32)], True, 255, 1)
+    sides[:2], sides[-2:], sides[:, :2], sides[:, -2:] = 0, 0, 0, 0
+    drawn = np.count_nonzero(sides)
+    near_edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))  # the region stops a pixel short of its edge
+    return 1.0 if drawn == 0 else np.count_nonzero(sides & near_edges) / drawn
+
+
+
+
+# The sheet's outline is where the ink stops where the surround covers this share of the
+# picture's border: a light region's outline only where a desk runs (nearly) all round, since
+# light falling unevenly on a page that fills the photo leaves a square-cornered lit patch too,
+# reaching the border; a sharp edge's wherever a desk shows along a side (a shadow's edge is soft).
+DESK_ALL_ROUND = 0.9
+DESK_ALONG_A_SIDE = 0.2
+
+
+def outside_the_sheet(sheet: Sheet, shape: tuple[int, int]) -> np.ndarray | None:
+    """Return what lies outside a sheet's outline, grown into it by its blurred edge, or None where the
+    outside does not run along the picture's border as a desk does."""
+    height, width = shape
+    inside = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(inside, np.round(sheet.outline).astype(np.int32), 1)
+    # The outline was found on a reduced picture: its edge is as uncertain as one of its pixels.
+    uncertain = 2 * max(1, min(height, width) // 96) + 1
+    reach = cv2.dilate(inside, np.ones((uncertain, uncertain), np.uint8))
+    border = np.concatenate([reach[0], reach[-1], reach[:, 0], reach[:, -1]])
+    if np.mean(border == 0) < (DESK_ALONG_A_SIDE if sheet.edged else DESK_ALL_ROUND):
+        return None
+    grow = DESK_EDGE_BLUR + 2 * uncertain
+    return cv2.dilate(1 - inside, np.ones((grow, grow), np.uint8)) > 0
+
+
+def slope_of_sheet(sheet: Sheet) -> float:
+    """Return how a sheet's ruled lines run (rows per column): the mean slope of its top and bottom edges."""
+    edges = np.roll(sheet.outline, -1, axis=0) - sheet.outline
+    across, down = edges[:, 0], edges[:, 1]
+    level = np.abs(down) < 0.5 * np.abs(across)  # top and bottom, not the sides
+    if not level.any():
+        return 0.0
+    lengths = np.hypot(across[level], down[level])
+    return float(np.sum(lengths * down[level] / across[level]) / lengths.sum())
 
 
 # A surround is this many times thicker than the writing's strokes, and at least this many pixels.
