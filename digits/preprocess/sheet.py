@@ -20,10 +20,10 @@ def light_sheet_on_dark(grey: np.ndarray) -> bool:
     """Tell whether a picture shows a light sheet of paper with writing on it, lying on a darker surround.
 
     Its edge is dark, which alone says the ink is light (a chalkboard, a white-on-black
-    drawing). But a sheet is one large, solid light region, square-cornered (a quadrilateral,
-    even seen at an angle) with small dark marks inside it, where light strokes on a dark
-    ground cover little of their hull, are curved or hold no marks: a bold 0 is round and
-    hollow, a bold 1 holds nothing.
+    drawing). But a sheet is a large, solid region, square-cornered (a quadrilateral, even seen
+    at an angle), lighter than its surround, with writing inside it, where light strokes on a
+    dark ground cover little of their hull, are curved or hold no marks: a bold 0 is round and
+    hollow (or, drawn square, dark inside), a bold 1 holds nothing. See find_sheet.
     """
     return find_sheet(grey) is not None
 
@@ -63,12 +63,7 @@ def _lit_sheet(small: np.ndarray) -> np.ndarray | None:
     outer = [index for index in range(len(contours)) if hierarchy[0][index][3] < 0]
     largest = max(outer, key=lambda index: cv2.contourArea(contours[index]))
     area = cv2.contourArea(contours[largest])
-    # The hull: a shadow across the sheet bites into its light region but not into its outline.
-    hull = cv2.contourArea(cv2.convexHull(contours[largest]))
-    (_centre, (box_width, box_height), _angle) = cv2.minAreaRect(contours[largest])
-    if hull < SMALLEST_SHEET * small.size or hull < SQUARE_CORNERED * box_width * box_height:
-        return None
-    if area < SOLID * hull:  # strokes, however bold, cover little of their hull; paper covers it
+    if not _shaped_like_a_sheet(contours[largest], small.size):
         return None
     # Writing: dark marks inside, each small beside the sheet (a bold 0's hole is not).
     holes = [cv2.contourArea(contours[index]) for index in range(len(contours))
@@ -81,6 +76,18 @@ def _lit_sheet(small: np.ndarray) -> np.ndarray | None:
     if inside.all() or float(small[inside > 0].mean() - small[inside == 0].mean()) < SHEET_CONTRAST:
         return None
     return cv2.convexHull(contours[largest]).reshape(-1, 2).astype(np.float32)
+
+
+def _shaped_like_a_sheet(contour: np.ndarray, picture_size: int) -> bool:
+    """Tell whether a region's outline is a sheet's: large, square-cornered even seen at an angle, and solid.
+
+    The hull counts: a shadow across the sheet bites into its light region but not into its
+    outline; strokes, however bold, cover little of their hull, where paper covers it.
+    """
+    hull = cv2.contourArea(cv2.convexHull(contour))
+    (_centre, (box_width, box_height), _angle) = cv2.minAreaRect(contour)
+    return (hull >= SMALLEST_SHEET * picture_size and hull >= SQUARE_CORNERED * box_width * box_height
+            and cv2.contourArea(contour) >= SOLID * hull)
 
 
 # The sheet's edge against the desk is sharp where a shadow's is soft: a step of this much (0..255)
@@ -113,11 +120,7 @@ def _sheet_within_its_edge(small: np.ndarray) -> np.ndarray | None:
     inside = (pieces == largest).astype(np.uint8)
     contours, _ = cv2.findContours(inside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     outline = max(contours, key=cv2.contourArea)
-    hull = cv2.contourArea(cv2.convexHull(outline))
-    (_centre, (box_width, box_height), _angle) = cv2.minAreaRect(outline)
-    if hull < SMALLEST_SHEET * small.size or hull < SQUARE_CORNERED * box_width * box_height:
-        return None
-    if cv2.contourArea(outline) < SOLID * hull:
+    if not _shaped_like_a_sheet(outline, small.size):
         return None
     desk_level, sheet_level = float(np.median(small[desk])), float(np.median(small[inside > 0]))
     if sheet_level - desk_level < SHEET_CONTRAST:
@@ -136,15 +139,12 @@ def _sheet_within_its_edge(small: np.ndarray) -> np.ndarray | None:
 
 def _share_of_sides_on_edges(hull: np.ndarray, edges: np.ndarray) -> float:
     """Return the share of a hull's sides, away from the picture's border, that run along sharp edges."""
-    height, width = edges.shape
     sides = np.zeros_like(edges)
     cv2.polylines(sides, [hull.astype(np.int32)], True, 255, 1)
     sides[:2], sides[-2:], sides[:, :2], sides[:, -2:] = 0, 0, 0, 0
     drawn = np.count_nonzero(sides)
     near_edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))  # the region stops a pixel short of its edge
     return 1.0 if drawn == 0 else np.count_nonzero(sides & near_edges) / drawn
-
-
 
 
 # The sheet's outline is where the ink stops where the surround covers this share of the
