@@ -154,11 +154,29 @@ def squared_paper_in_dim_light() -> np.ndarray:
     return cv2.GaussianBlur(page * light, (0, 0), 1.0)
 
 
-def test_squared_paper_whose_lines_fade_in_shadow_is_not_a_sheet_within_its_edge(monkeypatch):
+@pytest.mark.parametrize("kept", ["SIDES_ON_EDGES", "STEP_AT_THE_EDGE"])
+def test_squared_paper_whose_lines_fade_in_shadow_is_not_a_sheet_within_its_edge(monkeypatch, kept):
     # The squares' sharp lines enclose the lit part of the page, but where they fade the region
-    # is cut off in steps: its outline does not run along a sharp edge, as a sheet's does.
+    # is cut off in steps, and across its edge lies paper in shadow, not a desk a step darker.
+    # Either rule alone keeps it out; without both, it would be taken for a sheet.
     picture = squared_paper_in_dim_light()
     sheet = find_sheet(picture)
     assert sheet is None or not sheet.edged
-    monkeypatch.setattr(sheet_module, "SIDES_ON_EDGES", 0.0)
-    assert find_sheet(picture).edged  # what the rule is there for
+    dropped = {"SIDES_ON_EDGES", "STEP_AT_THE_EDGE"} - {kept}
+    for name in dropped:
+        monkeypatch.setattr(sheet_module, name, 0.0)
+    sheet = find_sheet(picture)
+    assert sheet is None or not sheet.edged
+    monkeypatch.setattr(sheet_module, kept, 0.0)
+    assert find_sheet(picture).edged  # what the rules are there for
+
+
+def test_a_sheet_photographed_close_its_corner_cut_off_reads_line_by_line():
+    # The picture's border cuts the sheet on two sides, so the border reaches paper too: the desk
+    # is the part of the border clearly darker than paper.
+    photo = shadowed_ruled_sheet(turn=3.0, shadow=0.2)[80:, 110:]
+    sheet = find_sheet(photo)
+    assert sheet is not None and sheet.edged
+    lines = page_from_grey(photo)
+    assert [sum(len([c for c in number.candidates if c.first == c.last]) for number in line.numbers)
+            for line in lines] == [3, 3, 3, 3]

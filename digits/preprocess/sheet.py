@@ -45,12 +45,20 @@ def find_sheet(grey: np.ndarray) -> Sheet | None:
     factor = max(1, min(height, width) // 96)
     small = cv2.resize(grey, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
     to_picture = np.float32([width / small.shape[1], height / small.shape[0]])
-    # Its sharp edge outlines the whole sheet, shadows and all; the light region may be only its lit part.
-    outline = _sheet_within_its_edge(small)
+    # Its sharp edge outlines the whole sheet, shadows and all; the light region may be only its
+    # lit part, and is taken where a desk runs all round it. A sheet cut by the picture's border
+    # (taken close) is sought last: it is outlined where the desk is clearly darker.
+    edges, regions, at_border, darker = _regions_between_edges(small)
+    outline = _sheet_beside(np.isin(regions, at_border), small, edges)
     if outline is not None:
         return Sheet(outline * to_picture, edged=True)
-    outline = _lit_sheet(small)
-    return None if outline is None else Sheet(outline * to_picture, edged=False)
+    lit = _lit_sheet(small)
+    if lit is not None and _desk_share_of_border(lit, small.shape) >= DESK_ALL_ROUND:
+        return Sheet(lit * to_picture, edged=False)
+    outline = _sheet_beside(np.isin(regions, darker), small, edges)
+    if outline is not None:
+        return Sheet(outline * to_picture, edged=True)
+    return None if lit is None else Sheet(lit * to_picture, edged=False)
 
 
 def _lit_sheet(small: np.ndarray) -> np.ndarray | None:
@@ -93,24 +101,45 @@ def _shaped_like_a_sheet(contour: np.ndarray, picture_size: int) -> bool:
 # The sheet's edge against the desk is sharp where a shadow's is soft: a step of this much (0..255)
 # between neighbouring pixels of the reduced picture.
 SHEET_EDGE_STEP = 40
+STEP_AT_THE_EDGE = 0.08  # paper just inside a sheet's edge is this much brighter than the desk just beyond
 PAPER_COVERS = 0.75  # of the region inside a sheet's edge, this share is paper (brighter than the desk)
 SIDES_ON_EDGES = 0.8  # of the sheet's sides (not on the picture's border), this share runs along a sharp edge
 
 
-def _sheet_within_its_edge(small: np.ndarray) -> np.ndarray | None:
-    """Return the hull of the sheet as what its sharp edge encloses, or None.
+def _regions_between_edges(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """Return the reduced picture's sharp edges, the regions between them, and the regions at its
+    border: all of them, and those clearly darker than paper (the picture's brightest fifth).
 
     Light falling unevenly across the sheet (a shadow, a hand's) splits its light region, so no
     single level finds it; but the sheet's edge against the desk is sharp and a shadow's soft.
-    The desk is what the picture's border reaches without crossing a sharp edge; the sheet is the
-    largest region it leaves, square-cornered, mostly paper (brighter than the desk: a bold 0's
-    dark inside is not) and holding writing.
+    The desk is what the picture's border reaches without crossing a sharp edge or, where the
+    photo cuts the sheet too, the regions at the border clearly darker than paper.
     """
     small8 = np.round(np.clip(small, 0, 1) * 255).astype(np.uint8)
     edges = cv2.dilate(cv2.Canny(small8, SHEET_EDGE_STEP, 2 * SHEET_EDGE_STEP), np.ones((3, 3), np.uint8))
-    count, labels = cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
-    border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-    desk = np.isin(labels, np.unique(border[border > 0]))
+    _count, regions = cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
+    border = np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]])
+    at_border = np.unique(border[border > 0])
+    paper = float(np.percentile(small, 80))
+    darker = [label for label in at_border if np.median(small[regions == label]) < paper - SHEET_CONTRAST]
+    return edges, regions, at_border, darker
+
+
+def _desk_share_of_border(outline: np.ndarray, shape: tuple[int, int], slack: int = 3) -> float:
+    """Return the share of the picture's border that lies outside an outline, give or take ``slack`` pixels."""
+    inside = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(inside, np.round(outline).astype(np.int32), 1)
+    reach = cv2.dilate(inside, np.ones((slack, slack), np.uint8))
+    return float(np.mean(np.concatenate([reach[0], reach[-1], reach[:, 0], reach[:, -1]]) == 0))
+
+
+def _sheet_beside(desk: np.ndarray, small: np.ndarray, edges: np.ndarray) -> np.ndarray | None:
+    """Return the hull of the sheet that a desk (a mask of the reduced picture) leaves, or None.
+
+    The sheet is the largest region the desk leaves, square-cornered, mostly paper (brighter
+    than the desk: a bold 0's dark inside is not), holding writing, a step brighter than the
+    desk across its edge, and its sides run along sharp edges.
+    """
     if not desk.any():
         return None
     count, pieces, stats, _ = cv2.connectedComponentsWithStats((~desk).astype(np.uint8), connectivity=4)
@@ -125,6 +154,8 @@ def _sheet_within_its_edge(small: np.ndarray) -> np.ndarray | None:
     desk_level, sheet_level = float(np.median(small[desk])), float(np.median(small[inside > 0]))
     if sheet_level - desk_level < SHEET_CONTRAST:
         return None
+    if _step_across_its_edge(small, inside, desk, edges) < STEP_AT_THE_EDGE:
+        return None
     if np.mean(small[inside > 0] > desk_level + 0.25 * (sheet_level - desk_level)) < PAPER_COVERS:
         return None
     # Writing: sharp edges well inside the sheet, beyond the band its own edge leaves.
@@ -135,6 +166,21 @@ def _sheet_within_its_edge(small: np.ndarray) -> np.ndarray | None:
     if _share_of_sides_on_edges(hull_points, edges) < SIDES_ON_EDGES:
         return None  # a region whose edge fades (squared paper in dim light) is cut off in steps
     return hull_points.astype(np.float32)
+
+
+def _step_across_its_edge(small: np.ndarray, inside: np.ndarray, desk: np.ndarray, edges: np.ndarray) -> float:
+    """Return how much brighter a region is just inside its edge than the desk just beyond it.
+
+    A sheet's edge is a step from paper down to the desk; a ruled line between two strips of
+    one page, the lower one in shadow, has paper on both sides.
+    """
+    # The region holds its edge's band (the thickened edge pixels): its rim is the paper within
+    # a few pixels of it, off the band.
+    rim = (inside > 0) & (cv2.erode(inside, np.ones((7, 7), np.uint8)) == 0) & (edges == 0)
+    beyond = desk & (cv2.dilate(inside, np.ones((5, 5), np.uint8)) > 0)
+    if not rim.any() or not beyond.any():
+        return 0.0
+    return float(np.median(small[rim]) - np.median(small[beyond]))
 
 
 def _share_of_sides_on_edges(hull: np.ndarray, edges: np.ndarray) -> float:
@@ -159,14 +205,12 @@ def outside_the_sheet(sheet: Sheet, shape: tuple[int, int]) -> np.ndarray | None
     """Return what lies outside a sheet's outline, grown into it by its blurred edge, or None where the
     outside does not run along the picture's border as a desk does."""
     height, width = shape
-    inside = np.zeros(shape, np.uint8)
-    cv2.fillConvexPoly(inside, np.round(sheet.outline).astype(np.int32), 1)
     # The outline was found on a reduced picture: its edge is as uncertain as one of its pixels.
     uncertain = 2 * max(1, min(height, width) // 96) + 1
-    reach = cv2.dilate(inside, np.ones((uncertain, uncertain), np.uint8))
-    border = np.concatenate([reach[0], reach[-1], reach[:, 0], reach[:, -1]])
-    if np.mean(border == 0) < (DESK_ALONG_A_SIDE if sheet.edged else DESK_ALL_ROUND):
+    if _desk_share_of_border(sheet.outline, shape, uncertain) < (DESK_ALONG_A_SIDE if sheet.edged else DESK_ALL_ROUND):
         return None
+    inside = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(inside, np.round(sheet.outline).astype(np.int32), 1)
     grow = DESK_EDGE_BLUR + 2 * uncertain
     return cv2.dilate(1 - inside, np.ones((grow, grow), np.uint8)) > 0
 
