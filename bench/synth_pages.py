@@ -111,11 +111,12 @@ def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height
 
 def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
                   number_gap: tuple[float, float] = (1.3, 3.5), squared: bool = False,
-                  on_desk: bool = False) -> bytes:
+                  on_desk: bool = False, close_up: bool = False) -> bytes:
     """A phone photo of a page of handwritten numbers (maybe ruled, lines under the digits), as JPEG.
 
     ``squared`` writes them on squared paper instead, as in a maths exercise book; ``on_desk``
-    photographs the sheet lying on a desk, seen at an angle, the desk around it in the photo.
+    photographs the sheet lying on a desk, seen at an angle, the desk around it in the photo,
+    and ``close_up`` (with it) from close, so that the photo cuts the sheet on one or two sides.
     """
     height = float(rng.uniform(28, 90))
     stroke = rng.choice([-0.03, 0.0, 0.0, 0.04, 0.07])
@@ -138,7 +139,7 @@ def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touchi
     place(page, ink, 0, 0, colour, rng.uniform(0.8, 1.0))
     page *= lighting(*ink.shape, rng)
     if on_desk:
-        page = lay_on_desk(page, rng)
+        page = lay_on_desk(page, rng, close_up)
     return photograph(page, rng)
 
 
@@ -146,11 +147,13 @@ DESKS = {"dark wood": (40, 60, 95), "light wood": (95, 140, 185), "grey": (110, 
          "black": (30, 30, 32)}  # BGR
 
 
-def lay_on_desk(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def lay_on_desk(page: np.ndarray, rng: np.random.Generator, close_up: bool = False) -> np.ndarray:
     """Return a photo of a sheet lying on a desk: the sheet seen at an angle, the desk around it.
 
     The desk shows 4-25% of the photo's size beyond each side; each corner of the sheet moves
     up to 8% of its size (a phone held at a slant), and the whole is turned up to 4 degrees.
+    ``close_up``: the photo is then cut on one or two sides, 3% of the sheet inside where its
+    edge lay before its corners moved, so the desk shows along the other sides only.
     """
     height, width = page.shape[:2]
     margin_x, margin_y = (rng.uniform(0.04, 0.25, 2) * (width, height)).astype(int)
@@ -167,7 +170,20 @@ def lay_on_desk(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     size = (photo.shape[1], photo.shape[0])
     sheet = cv2.warpPerspective(page, warp, size, flags=cv2.INTER_LINEAR)
     covered = cv2.warpPerspective(np.ones((height, width), np.float32), warp, size, flags=cv2.INTER_LINEAR)
-    return photo * (1 - covered[..., None]) + sheet * covered[..., None]
+    photo = photo * (1 - covered[..., None]) + sheet * covered[..., None]
+    if not close_up:
+        return photo
+    top, bottom, left, right = 0, photo.shape[0], 0, photo.shape[1]
+    for side in rng.choice(4, size=int(rng.integers(1, 3)), replace=False):
+        if side == 0:
+            top = margin_y + int(0.03 * height)
+        elif side == 1:
+            bottom = photo.shape[0] - margin_y - int(0.03 * height)
+        elif side == 2:
+            left = margin_x + int(0.03 * width)
+        else:
+            right = photo.shape[1] - margin_x - int(0.03 * width)
+    return np.ascontiguousarray(photo[top:bottom, left:right])
 
 
 def draw_squares(page: np.ndarray, digit_height: float, rng: np.random.Generator) -> None:
