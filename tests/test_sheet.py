@@ -8,8 +8,9 @@ import pytest
 
 from digits.preprocess import ink_is_dark, page_from_grey
 from digits.preprocess import sheet as sheet_module
+from digits.preprocess.desk import surround_of_sheet
 from digits.preprocess.ruled_lines import remove_ruled_lines
-from digits.preprocess.sheet import Sheet, find_sheet, light_sheet_on_dark, outside_the_sheet, surround_of_sheet
+from digits.preprocess.sheet import Sheet, find_sheet, light_sheet_on_dark, outside_the_sheet
 
 
 def sheet_on_a_desk(desk: float = 0.25, margin: int = 60, numbers: int = 3) -> np.ndarray:

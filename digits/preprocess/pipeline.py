@@ -16,18 +16,12 @@ import numpy as np
 from digits.config import IMAGE_SIDE
 from digits.errors import PictureError
 from digits.preprocess.decode import WORKING_SIDE, Decoded, decode_picture, rgba_from_array
+from digits.preprocess.desk import around_the_desk, box_of_sheet, surround_of_sheet
 from digits.preprocess.framing import DigitCrop, LineCrops, already_mnist, frame_page
 from digits.preprocess.ink import InkMasks, grey_of_picture, ink_map_and_closing, shrink, threshold_ink, to_grey
 from digits.preprocess.layout import LineLayout, lay_out
 from digits.preprocess.ruled_lines import cut_thin_bridges, remove_ruled_lines
-from digits.preprocess.sheet import (
-    around_the_desk,
-    box_of_sheet,
-    find_sheet,
-    outside_the_sheet,
-    slope_of_sheet,
-    surround_of_sheet,
-)
+from digits.preprocess.sheet import find_sheet, outside_the_sheet, slope_of_sheet
 
 # Called after each step with the step's name (a profiler times the steps with it).
 StepHook = Callable[[str], None] | None
