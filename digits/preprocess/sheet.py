@@ -50,14 +50,14 @@ def find_sheet(grey: np.ndarray) -> Sheet | None:
     # Its sharp edge outlines the whole sheet, shadows and all; the light region may be only its
     # lit part, and is taken where a desk runs all round it. A sheet cut by the picture's border
     # (taken close) is sought last: it is outlined where the desk is clearly darker.
-    edges, regions, at_border, darker = _regions_between_edges(small)
+    edges, regions, at_border = _regions_between_edges(small)
     outline = _sheet_beside(np.isin(regions, at_border), small, edges)
     if outline is not None:
         return Sheet(outline * to_picture, edged=True)
     lit = _lit_sheet(small)
     if lit is not None and _desk_share_of_border(lit, small.shape) >= DESK_ALL_ROUND:
         return Sheet(lit * to_picture, edged=False)
-    outline = _sheet_beside(np.isin(regions, darker), small, edges)
+    outline = _sheet_beside(np.isin(regions, _darker_than_paper(small, regions, at_border)), small, edges)
     if outline is not None:
         return Sheet(outline * to_picture, edged=True)
     return None if lit is None else Sheet(lit * to_picture, edged=False)
@@ -108,9 +108,8 @@ PAPER_COVERS = 0.75  # of the region inside a sheet's edge, this share is paper 
 SIDES_ON_EDGES = 0.8  # of the sheet's sides (not on the picture's border), this share runs along a sharp edge
 
 
-def _regions_between_edges(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
-    """Return the reduced picture's sharp edges, the regions between them, and the regions at its
-    border: all of them, and those clearly darker than paper (the picture's brightest fifth).
+def _regions_between_edges(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the reduced picture's sharp edges, the regions between them, and those at its border.
 
     Light falling unevenly across the sheet (a shadow, a hand's) splits its light region, so no
     single level finds it; but the sheet's edge against the desk is sharp and a shadow's soft.
@@ -121,10 +120,13 @@ def _regions_between_edges(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     edges = cv2.dilate(cv2.Canny(small8, SHEET_EDGE_STEP, 2 * SHEET_EDGE_STEP), np.ones((3, 3), np.uint8))
     _count, regions = cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
     border = np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]])
-    at_border = np.unique(border[border > 0])
+    return edges, regions, np.unique(border[border > 0])
+
+
+def _darker_than_paper(small: np.ndarray, regions: np.ndarray, labels: np.ndarray) -> list:
+    """Return the labelled regions clearly darker than paper (the picture's brightest fifth)."""
     paper = float(np.percentile(small, 80))
-    darker = [label for label in at_border if np.median(small[regions == label]) < paper - SHEET_CONTRAST]
-    return edges, regions, at_border, darker
+    return [label for label in labels if np.median(small[regions == label]) < paper - SHEET_CONTRAST]
 
 
 def _desk_share_of_border(outline: np.ndarray, shape: tuple[int, int], slack: int = 3) -> float:
