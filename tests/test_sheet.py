@@ -80,7 +80,7 @@ def shadowed_ruled_sheet(turn: float = 0.0, shadow: float = 0.45) -> np.ndarray:
     sheet = np.full((300, 420), 0.9, np.float32)
     for y in range(40, 300, 60):  # ruled lines from edge to edge of the sheet
         cv2.line(sheet, (0, y), (419, y), 0.55, 2)
-    for row, y in enumerate((30, 90, 150, 210)):  # a number of three 0s resting on each line
+    for row, y in enumerate((30, 90, 150, 210)):  # a number of three 0s between each two ruled lines
         for digit in range(3):
             cv2.ellipse(sheet, (90 + 60 * row + 28 * digit, y - 2 + 30), (9, 21), 0, 0, 360, 0.12, 4)
     shade = np.zeros_like(sheet)
