@@ -63,21 +63,25 @@ def paper(height: int, width: int, rng: np.random.Generator, ruled: bool) -> np.
     return page
 
 
-def lighting(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
-    """Return a light multiplier: a gradient across the page and maybe a soft shadow."""
+def lighting(height: int, width: int, rng: np.random.Generator, sharp_shadow: bool = False) -> np.ndarray:
+    """Return a light multiplier: a gradient across the page and maybe a soft shadow.
+
+    ``sharp_shadow``: always a shadow, darker and with a sharper edge, as a hand or a phone casts
+    under a lamp.
+    """
     angle = rng.uniform(0, 2 * np.pi)
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     ramp = (np.cos(angle) * xs / width + np.sin(angle) * ys / height)
     ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
     darkest = rng.uniform(0.55, 0.95)
     light = darkest + (1 - darkest) * ramp
-    if rng.random() < 0.5:
+    if sharp_shadow or rng.random() < 0.5:
         shadow = np.zeros((height, width), np.float32)
         centre = (int(rng.uniform(0, width)), int(rng.uniform(0, height)))
         axes = (int(rng.uniform(0.2, 0.6) * width), int(rng.uniform(0.2, 0.6) * height))
         cv2.ellipse(shadow, centre, axes, rng.uniform(0, 180), 0, 360, 1.0, -1)
-        shadow = cv2.GaussianBlur(shadow, (0, 0), 0.08 * max(height, width))
-        light *= 1 - rng.uniform(0.15, 0.35) * shadow
+        shadow = cv2.GaussianBlur(shadow, (0, 0), (0.02 if sharp_shadow else 0.08) * max(height, width))
+        light *= 1 - (rng.uniform(0.3, 0.5) if sharp_shadow else rng.uniform(0.15, 0.35)) * shadow
     return light[..., None]
 
 

@@ -111,12 +111,13 @@ def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height
 
 def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
                   number_gap: tuple[float, float] = (1.3, 3.5), squared: bool = False,
-                  on_desk: bool = False, close_up: bool = False) -> bytes:
+                  on_desk: bool = False, close_up: bool = False, sharp_shadow: bool = False) -> bytes:
     """A phone photo of a page of handwritten numbers (maybe ruled, lines under the digits), as JPEG.
 
     ``squared`` writes them on squared paper instead, as in a maths exercise book; ``on_desk``
     photographs the sheet lying on a desk, seen at an angle, the desk around it in the photo,
-    and ``close_up`` (with it) from close, so that the photo cuts the sheet on one or two sides.
+    and ``close_up`` (with it) from close, so that the photo cuts the sheet on one or two sides;
+    ``sharp_shadow`` casts a darker shadow with a sharper edge across the page.
     """
     height = float(rng.uniform(28, 90))
     stroke = rng.choice([-0.03, 0.0, 0.0, 0.04, 0.07])
@@ -137,7 +138,7 @@ def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touchi
             cv2.line(page, (0, y), (ink.shape[1], y), line_colour, thickness, cv2.LINE_AA)
     colour = np.array(INKS[rng.choice(list(INKS))], np.float32) + rng.normal(0, 6, 3)
     place(page, ink, 0, 0, colour, rng.uniform(0.8, 1.0))
-    page *= lighting(*ink.shape, rng)
+    page *= lighting(*ink.shape, rng, sharp_shadow)
     if on_desk:
         page = lay_on_desk(page, rng, close_up)
     return photograph(page, rng)
