@@ -16,7 +16,7 @@ from digits.preprocess import (
     to_grey,
     transparent_background,
 )
-from digits.preprocess.ink import middle_value
+from digits.preprocess.ink import _paper_by_closing, middle_value
 from tests.helpers import png_bytes, stroke_digit
 
 
@@ -90,6 +90,44 @@ def test_a_margin_line_does_not_widen_the_closing_over_a_shadow():
     cv2.line(page, (80, 150), (80, 230), 0.3, 8)  # a digit
     ink = ink_map(page)
     assert ink[50, 80] < 0.25 and ink[190, 80] > 0.6
+
+
+def page_under_a_sharp_shadow() -> np.ndarray:
+    """Three lines of three 0s, a hand's shadow 45% darker with a sharp edge across them: floats in [0, 1]."""
+    page = np.full((360, 480), 0.9, np.float32)
+    for y, xs in ((70, (150, 260, 370)), (180, (130, 260, 390)), (290, (150, 260, 370))):
+        for x in xs:
+            cv2.ellipse(page, (x, y), (10, 20), 0, 0, 360, 0.2, 4)
+    shade = np.zeros_like(page)
+    cv2.ellipse(shade, (260, 180), (130, 200), 0, 0, 360, 1.0, -1)  # its edge runs through six digits
+    page *= 1 - 0.45 * cv2.GaussianBlur(shade, (0, 0), 2)
+    return cv2.GaussianBlur(page, (0, 0), 1.0)
+
+
+def test_a_sharp_shadow_leaves_no_ring_of_ink_along_its_edge():
+    # Smoothing the paper's brightness across the shadow's sharp edge made the paper just inside
+    # the shadow look darker than the paper around it, and that ring joined every digit it crossed.
+    page = page_under_a_sharp_shadow()
+    ink = ink_map(page)
+    assert ink[125, 141] < 0.15 and ink[235, 141] < 0.15  # paper just inside the shadow's edge
+    assert ink[180, 250] > 0.5  # a stroke in the shadow
+    assert len(extract_digits(png_bytes(np.round(page * 255).astype(np.uint8)))) == 9
+
+
+@pytest.mark.parametrize("darkness, tallest_mark, kept", [
+    (0.5, 10, True),  # a shadow: its edge is kept
+    (0.2, 10, False),  # far darker than light makes a shadow: ink, smoothed as before
+    (0.5, 30, False),  # not over 2.4 times as wide as the tallest mark: a marker's stroke may be so
+    (0.5, 0, False),  # no writing measured
+])
+def test_the_paper_keeps_the_edge_of_a_broad_shadow_only(darkness, tallest_mark, kept):
+    small = np.full((96, 128), 0.9, np.float32)
+    small[20:80, 30:100] = darkness  # a dark region 60 by 70 pixels
+    small[40:44, 50:70] = 0.1  # writing in it
+    paper = _paper_by_closing(small, 19, tallest_mark)
+    just_inside = float(paper[50, 32])
+    assert just_inside == pytest.approx(darkness) if kept else just_inside > darkness + 0.1
+    assert paper[50, 60] == pytest.approx(darkness)
 
 
 def dim_grey_page_with_a_bold_digit() -> np.ndarray:
