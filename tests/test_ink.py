@@ -16,7 +16,7 @@ from digits.preprocess import (
     to_grey,
     transparent_background,
 )
-from digits.preprocess.ink import _paper_by_closing, middle_value
+from digits.preprocess.ink import _measure_the_writing, _paper_by_closing, middle_value
 from tests.helpers import png_bytes, stroke_digit
 
 
@@ -128,6 +128,18 @@ def test_the_paper_keeps_the_edge_of_a_broad_shadow_only(darkness, tallest_mark,
     just_inside = float(paper[50, 32])
     assert just_inside == pytest.approx(darkness) if kept else just_inside > darkness + 0.1
     assert paper[50, 60] == pytest.approx(darkness)
+
+
+def test_ruled_lines_are_not_the_tallest_mark_a_shadow_is_measured_against():
+    # A shadow must be wider than 2.4 tallest marks; a ruled line one pixel tall would let a
+    # marker's stroke on a ruled page pass for a shadow.
+    small = np.full((96, 128), 0.9, np.float32)
+    for y in range(10, 96, 16):
+        cv2.line(small, (5, y), (120, y), 0.3, 1)
+    paper = np.full_like(small, 0.9)
+    assert _measure_the_writing(small, paper)[1] == 0
+    cv2.line(small, (60, 20), (58, 60), 0.2, 3)  # a 1 across the lines
+    assert _measure_the_writing(small, paper)[1] == pytest.approx(45, abs=2)
 
 
 def dim_grey_page_with_a_bold_digit() -> np.ndarray:
