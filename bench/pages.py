@@ -76,19 +76,22 @@ def score(tally: Tally, expected: str, got: str, seconds: float) -> bool:
 
 def make_case(kind: str, rng: np.random.Generator, images: np.ndarray, labels: np.ndarray,
               number_gap: tuple[float, float] | None = None, squared: bool = False,
-              on_desk: bool = False, close_up: bool = False, sharp_shadow: bool = False) -> tuple[bytes, str]:
+              on_desk: bool = False, close_up: bool = False, sharp_shadow: bool = False,
+              wide_margin: bool = False) -> tuple[bytes, str]:
     """Return (picture bytes, expected text) for one picture of a kind.
 
     ``number_gap`` overrides its spacing; ``squared`` photographs it on squared paper and
     ``on_desk`` as a sheet on a desk seen at an angle, ``close_up`` from close, the sheet cut
-    by the photo's edge, ``sharp_shadow`` under a darker shadow with a sharper edge (photographed kinds).
+    by the photo's edge, ``sharp_shadow`` under a darker shadow with a sharper edge, ``wide_margin``
+    written small on a large page (photographed kinds).
     """
     render, lines, numbers, digits, touching = KINDS[kind]
     layout = choose_numbers(rng, labels, int(rng.integers(lines[0], lines[1] + 1)), numbers, digits)
     options = {} if number_gap is None else {"number_gap": number_gap}
     if render is photo_of_page:
         options.update({name: True for name, wanted in (("squared", squared), ("on_desk", on_desk or close_up),
-                                                        ("close_up", close_up), ("sharp_shadow", sharp_shadow))
+                                                        ("close_up", close_up), ("sharp_shadow", sharp_shadow),
+                                                        ("wide_margin", wide_margin))
                         if wanted})
     return render(layout, images, rng, touching=touching, **options), text_of(layout, labels)
 
@@ -111,6 +114,8 @@ def main() -> int:
                         help="as --on-desk, but from close: the photo cuts the sheet on one or two sides")
     parser.add_argument("--sharp-shadow", action="store_true",
                         help="cast a darker shadow with a sharper edge across each photographed page")
+    parser.add_argument("--wide-margin", action="store_true",
+                        help="write the numbers small on a large page: 6-12 digit heights of paper round them")
     args = parser.parse_args()
     ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=lambda message: None)
     test = read_csv(TEST_CSV)
@@ -128,7 +133,7 @@ def main() -> int:
             tally = Tally()
             for index in range(args.count):
                 data, expected = make_case(kind, rng, images, test.labels, number_gap, args.squared,
-                                            args.on_desk, args.close_up, args.sharp_shadow)
+                                            args.on_desk, args.close_up, args.sharp_shadow, args.wide_margin)
                 status, body, seconds = read(data)
                 got = body.get("text", "") if status == 200 else f"<{status}>"
                 if not score(tally, expected, got, seconds) and args.save_misses:

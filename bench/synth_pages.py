@@ -111,19 +111,21 @@ def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height
 
 def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
                   number_gap: tuple[float, float] = (1.3, 3.5), squared: bool = False,
-                  on_desk: bool = False, close_up: bool = False, sharp_shadow: bool = False) -> bytes:
+                  on_desk: bool = False, close_up: bool = False, sharp_shadow: bool = False,
+                  wide_margin: bool = False) -> bytes:
     """A phone photo of a page of handwritten numbers (maybe ruled, lines under the digits), as JPEG.
 
     ``squared`` writes them on squared paper instead, as in a maths exercise book; ``on_desk``
     photographs the sheet lying on a desk, seen at an angle, the desk around it in the photo,
     and ``close_up`` (with it) from close, so that the photo cuts the sheet on one or two sides;
-    ``sharp_shadow`` casts a darker shadow with a sharper edge across the page.
+    ``sharp_shadow`` casts a darker shadow with a sharper edge across the page; ``wide_margin``
+    writes the numbers small on a large page, 6-12 digit heights of paper round them.
     """
     height = float(rng.uniform(28, 90))
     stroke = rng.choice([-0.03, 0.0, 0.0, 0.04, 0.07])
     ink, baselines = write_page(layout, digits28, rng, height=height, touching=touching, stroke=stroke,
                                 number_gap=number_gap)
-    margin = int(rng.uniform(0.3, 1.5) * height) + 6
+    margin = int(rng.uniform(*((6, 12) if wide_margin else (0.3, 1.5))) * height) + 6
     ink = np.pad(ink, margin)
     page = np.ones((*ink.shape, 3), np.float32) * (np.array(PAPERS[rng.choice(list(PAPERS))], np.float32)
                                                     + rng.normal(0, 4, 3))
