@@ -16,7 +16,7 @@ from digits.preprocess import (
     to_grey,
     transparent_background,
 )
-from digits.preprocess.ink import _measure_the_writing, _paper_by_closing, middle_value
+from digits.preprocess.ink import _closing, _keep_sharp_shadows, _measure_the_writing, _smoothed, middle_value
 from tests.helpers import png_bytes, stroke_digit
 
 
@@ -124,7 +124,8 @@ def test_the_paper_keeps_the_edge_of_a_broad_shadow_only(darkness, tallest_mark,
     small = np.full((96, 128), 0.9, np.float32)
     small[20:80, 30:100] = darkness  # a dark region 60 by 70 pixels
     small[40:44, 50:70] = 0.1  # writing in it
-    paper = _paper_by_closing(small, 19, tallest_mark)
+    closed = _closing(small, 19)
+    paper = _keep_sharp_shadows(closed, _smoothed(closed, 19), 19, tallest_mark)
     just_inside = float(paper[50, 32])
     assert just_inside == pytest.approx(darkness) if kept else just_inside > darkness + 0.1
     assert paper[50, 60] == pytest.approx(darkness)

@@ -175,15 +175,19 @@ def reduced(image: np.ndarray, short_side: int) -> tuple[np.ndarray, int]:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA), factor
 
 
-def _paper_by_closing(small: np.ndarray, size: int, tallest_mark: float = 0.0) -> np.ndarray:
-    """Return the paper's brightness: a closing of ``size`` pixels, smoothed, sharp shadows' edges kept.
-
-    ``tallest_mark`` (its height; 0: unknown, no shadow kept) tells a shadow from a wide stroke
-    (see SHADOW_OVER_WRITING).
-    """
+def _closing(small: np.ndarray, size: int) -> np.ndarray:
+    """Return a closing of ``size`` pixels: every darker thing narrower than that filled with paper."""
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
-    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REFLECT)
-    smooth = cv2.GaussianBlur(closed, (0, 0), size / 3)
+    return cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REFLECT)
+
+
+def _smoothed(closed: np.ndarray, size: int) -> np.ndarray:
+    """Return a closing of ``size`` pixels smoothed: the paper's brightness where no shadow is sharp."""
+    return cv2.GaussianBlur(closed, (0, 0), size / 3)
+
+
+def _keep_sharp_shadows(closed: np.ndarray, smooth: np.ndarray, size: int, tallest_mark: float) -> np.ndarray:
+    """Return the smoothed paper, unsmoothed inside broad shadows (see SHADOW_OVER_WRITING); 0: none sought."""
     if tallest_mark <= 0:
         return smooth
     around = cv2.dilate(closed, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * size + 1, 2 * size + 1)),
@@ -245,11 +249,14 @@ def ink_map_and_closing(grey: np.ndarray) -> tuple[np.ndarray, int]:
         # changes slowly, and the work stays bounded.
         small, factor = reduced(light, 96)
         size = max(3, (min(small.shape) // 5) | 1)  # wider than strokes, narrow enough for shadows
-        background = _paper_by_closing(small, size)
-        wanted, tallest_mark = _measure_the_writing(small, background)
-        if wanted > size or tallest_mark > 0:
-            size = max(size, wanted)
-            background = _paper_by_closing(small, size, tallest_mark)
+        closed = _closing(small, size)
+        smooth = _smoothed(closed, size)
+        wanted, tallest_mark = _measure_the_writing(small, smooth)
+        if wanted > size:
+            size = wanted
+            closed = _closing(small, size)
+            smooth = _smoothed(closed, size)
+        background = _keep_sharp_shadows(closed, smooth, size, tallest_mark)
         closing = size * factor
         if factor > 1:
             background = cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
