@@ -1,8 +1,9 @@
-"""Where a request's time goes: every step of the reading path, for four kinds of picture, in process.
+"""Where a request's time goes: every step of the reading path, for five kinds of picture, in process.
 
 Run: python bench/profile_request.py [--repeat 30]
 Pictures (made here, seeded): a 28x28 MNIST PNG, a 1200x900 JPEG photo of one digit, a 12 MP
-phone photo of one digit, and a photographed page of numbers. For each, the median time of each
+phone photo of one digit, a photographed page of numbers, and a page written small on a large
+sheet (its writing read again closer, a step of its own). For each, the median time of each
 step over --repeat runs (after one warm-up), and the median of the whole path. The steps are the
 pipeline's own named steps (digits.preprocess.pipeline.STEPS) and the models' calls.
 """
@@ -24,7 +25,7 @@ from digits.config import TEST_CSV, TRAIN_CSV
 from digits.data import ensure_mnist_csvs, read_csv
 from digits.inference import available_models, load_classifier, load_mark_checker, load_sequence_reader
 from digits.pen import tight
-from digits.preprocess import decode_picture, page_from_decoded
+from digits.preprocess import decode_picture, page_from_decoded, read_closer
 from digits.reading import Prepared, Readers, read_prepared
 
 
@@ -78,7 +79,7 @@ def profile(data: bytes, readers: Readers, repeat: int) -> dict:
 
         decoded = decode_picture(data)
         step("decode")
-        lines = page_from_decoded(decoded, on_step=step)
+        lines = read_closer(data, decoded, page_from_decoded(decoded, on_step=step), on_step=step)
         before_models = time.perf_counter()
         reading = read_prepared([Prepared(lines=lines, picture=decoded)], timed)[0]
         models = sum(times[name] for name in ("classify digits", "sequence reader", "mark checker"))
@@ -105,6 +106,8 @@ def main() -> int:
         "1200x900 photo": photo_of_one_digit(digits[1], 1200, 900, rng),
         "12 MP photo": photo_of_one_digit(digits[2], 4000, 3000, rng),
         "page": photo_of_page(choose_numbers(rng, test.labels, 3, (2, 2), (3, 4)), digits, rng),
+        "small on a page": photo_of_page(choose_numbers(rng, test.labels, 3, (2, 2), (3, 4)), digits, rng,
+                                         wide_margin=True),
     }
     readers = Readers(load_classifier(available_models()[0]), load_sequence_reader(), load_mark_checker())
     results = {name: profile(data, readers, args.repeat) for name, data in pictures.items()}

@@ -67,6 +67,30 @@ def test_exif_orientation_is_applied():
     assert grey[:, :15].mean() < 0.2 and grey[:, 40:].mean() > 0.8
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_region_decodes_as_that_part_of_the_upright_picture(orientation):
+    stored = np.random.default_rng(orientation).integers(0, 256, (50, 80, 3), np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = pil_bytes(Image.fromarray(stored), "PNG", exif=exif.tobytes())
+    upright = np.asarray(decode_picture(data).picture)
+    for region in [(3, 5, 20, 11), (0, 0, 7, 30), (10, 2, 1, 1)]:
+        x, y, w, h = region
+        part = decode_picture(data, region=region)
+        assert (part.width, part.height) == (w, h)
+        np.testing.assert_array_equal(np.asarray(part.picture), upright[y:y + h, x:x + w])
+
+
+def test_a_small_region_of_a_big_photo_decodes_at_more_of_its_pixels():
+    picture = Image.fromarray(stroke_digit(size=(2000, 3000))).convert("RGB")
+    data = pil_bytes(picture, "JPEG", quality=90)
+    whole = decode_picture(data).picture.size[0]
+    assert whole <= 1000  # decoded shrunk, so the region would get a quarter of its pixels across or less
+    part = decode_picture(data, region=(900, 700, 600, 400))
+    assert (part.width, part.height) == (600, 400)
+    assert part.picture.size == (600, 400)  # all of them
+
+
 @pytest.mark.parametrize("data, status, message", [
     (b"", 400, "empty"),
     (b"hello, this is text", 415, "not a picture"),

@@ -5,14 +5,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from digits.preprocess import (
     PictureError,
+    decode_picture,
     extract_digits,
     extract_page,
+    marks_of,
+    page_from_decoded,
 )
+from digits.preprocess.pipeline import SMALL_WRITING, region_to_zoom
 from digits.web.state import service_of
-from tests.helpers import png_bytes, stroke_digit
+from tests.helpers import pil_bytes, png_bytes, stroke_digit
 
 
 @pytest.mark.parametrize("ink, paper", [(0, 255), (255, 0)])
@@ -93,3 +98,45 @@ def test_digits_written_apart_get_no_joined_alternative():
         cv2.line(page, (x, 40), (x - 5, 160), 0, 12, cv2.LINE_AA)
     candidates = [c for line in extract_page(png_bytes(page)) for n in line.numbers for c in n.candidates]
     assert len(candidates) == 3 and all(c.first == c.last for c in candidates)
+
+
+def small_number_on_a_big_page(digit_height: int = 80, side: tuple[int, int] = (2400, 3200)) -> tuple[bytes, list]:
+    """A JPEG page ``side`` (height, width) with three 7s ``digit_height`` tall near its middle; their boxes."""
+    height, width = side
+    page = np.full(side, 250, np.uint8)
+    boxes = []
+    for index in range(3):
+        x0 = width // 2 - 2 * digit_height + index * digit_height
+        y0 = height // 2 - digit_height // 3
+        box = (x0, y0, x0 + digit_height * 2 // 3, y0 + digit_height)
+        page = np.minimum(page, stroke_digit(size=side, ink=30, paper=250, thickness=max(2, digit_height // 8),
+                                             box=box))
+        boxes.append(box)
+    return pil_bytes(Image.fromarray(page).convert("RGB"), "JPEG", quality=92), boxes
+
+
+def test_small_writing_on_a_big_page_is_read_again_closer():
+    data, drawn = small_number_on_a_big_page()
+    decoded = decode_picture(data)
+    first = page_from_decoded(decoded)
+    # At the working size the digits are about 16 pixels tall: small enough to read again.
+    assert max(mark.box[3] for mark in marks_of(first)) * 640 / 3200 < SMALL_WRITING
+    x, y, w, h = region_to_zoom(first, decoded.width, decoded.height, max(decoded.picture.size))
+    assert x <= drawn[0][0] and y <= drawn[0][1] and x + w >= drawn[-1][2] and y + h >= drawn[-1][3]
+    assert max(w, h) < 640  # the region is decoded with all its pixels
+    steps = []
+    marks = marks_of(extract_page(data, on_step=steps.append))
+    assert "the writing read again closer" in steps
+    assert len(marks) == 3
+    for mark, (left, top, right, bottom) in zip(marks, drawn, strict=True):
+        mx, my, mw, mh = mark.box  # in the whole picture's pixels, where the digit was drawn
+        assert abs(mx - left) <= 8 and abs(my - top) <= 8
+        assert abs(mx + mw - right) <= 8 and abs(my + mh - bottom) <= 8
+
+
+@pytest.mark.parametrize("digit_height, side", [(400, (2400, 3200)), (20, (480, 640))])
+def test_writing_already_large_enough_or_a_small_picture_is_read_once(digit_height, side):
+    data, _ = small_number_on_a_big_page(digit_height, side)
+    decoded = decode_picture(data)
+    lines = page_from_decoded(decoded)
+    assert region_to_zoom(lines, decoded.width, decoded.height, max(decoded.picture.size)) is None

@@ -98,9 +98,12 @@ def check_pixel_count(width: int, height: int) -> None:
             f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels", status=413)
 
 
-def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
+def decode_picture(data: bytes, longest_side: int = WORKING_SIDE,
+                   region: tuple[int, int, int, int] | None = None) -> Decoded:
     """Decode bytes into upright (EXIF applied) RGBA pixels, shrunk to about ``longest_side``.
 
+    ``region`` (x, y, width, height in the upright picture's pixels): decode only that part, at
+    about ``longest_side`` on its long side; the answer's size is then the region's.
     Memory stays bounded: a big JPEG is decoded already shrunk, every picture is shrunk in its own
     mode before it grows to float RGBA, a picture whose decoded pixels would exceed
     MAX_DECODED_BYTES is refused (413), and at most BIG_DECODES large ones decode at once.
@@ -110,10 +113,11 @@ def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             original_size = picture.size
-            if picture.format in ("JPEG", "MPO") and max(picture.size) >= 1.5 * longest_side * DRAFT_FLOOR:
+            wanted = max(picture.size) if region is None else max(region[2:])
+            if picture.format in ("JPEG", "MPO") and wanted >= 1.5 * longest_side * DRAFT_FLOOR:
                 # Let the JPEG decoder shrink big photos itself (by 1/2, 1/4 or 1/8, to no less than
                 # DRAFT_FLOOR of the working size): 4 times faster, and a fraction of the memory.
-                factor = DRAFT_FLOOR * longest_side / max(picture.size)
+                factor = DRAFT_FLOOR * longest_side / wanted
                 mode = picture.mode if picture.mode in ("L", "RGB") else "RGB"
                 picture.draft(mode, (int(picture.size[0] * factor), int(picture.size[1] * factor)))
             decoded_bytes = picture.size[0] * picture.size[1] * BYTES_PER_PIXEL.get(picture.mode, 4)
@@ -126,8 +130,12 @@ def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
                 # Only now: Pillow reads a PNG's EXIF by decoding the whole picture, so asking earlier
                 # decoded every waiting bomb at once, outside the slots (+578 MiB for 8 16-bit PNGs).
                 orientation = picture.getexif().get(ORIENTATION, 1)
+                if region is not None:
+                    picture = picture.crop(_raw_box(region, orientation, original_size, picture.size))
                 picture = _shrunk(picture, max(picture.size) // longest_side)
             width, height = original_size if orientation not in SWAPS_SIDES else original_size[::-1]
+            if region is not None:
+                width, height = region[2:]
             picture = _to_8bit(picture)
             if orientation in TRANSPOSES:
                 picture = picture.transpose(TRANSPOSES[orientation])
@@ -136,6 +144,33 @@ def decode_picture(data: bytes, longest_side: int = WORKING_SIDE) -> Decoded:
         raise
     except Exception as error:  # noqa: BLE001 - truncated or corrupt data in any decoder
         raise PictureError(f"the picture is damaged or truncated ({short_reason(error)})") from None
+
+
+def _raw_box(region: tuple[int, int, int, int], orientation: int, raw_size: tuple[int, int],
+             decoded_size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Return an upright picture's region as a box (left, top, right, bottom) in the decoded raw pixels.
+
+    The raw pixels are as stored, before EXIF's turn (``orientation``), ``raw_size`` in the file and
+    ``decoded_size`` once decoded (smaller where the JPEG decoder shrank them).
+    """
+    x, y, w, h = region
+    raw_width, raw_height = raw_size
+    if orientation in SWAPS_SIDES:
+        upright_width, upright_height = raw_height, raw_width
+    else:
+        upright_width, upright_height = raw_width, raw_height
+    # Flips first (in upright pixels), then a swap of the axes undoes a quarter turn or a transpose.
+    if orientation in (2, 3, 6, 7):  # mirrored left to right, upright, before any swap
+        x = upright_width - x - w
+    if orientation in (3, 4, 7, 8):  # mirrored top to bottom
+        y = upright_height - y - h
+    if orientation in SWAPS_SIDES:
+        x, y, w, h = y, x, h, w
+    scale_x, scale_y = decoded_size[0] / raw_width, decoded_size[1] / raw_height
+    left, top = int(x * scale_x), int(y * scale_y)
+    right = max(left + 1, min(decoded_size[0], int(np.ceil((x + w) * scale_x))))
+    bottom = max(top + 1, min(decoded_size[1], int(np.ceil((y + h) * scale_y))))
+    return left, top, right, bottom
 
 
 @contextlib.contextmanager

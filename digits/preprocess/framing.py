@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -92,6 +92,21 @@ def frame_page(lines: list[LineLayout], ink: np.ndarray, scale: tuple[float, flo
     """
     return [LineCrops(box=_scaled(line.box, scale),
                       numbers=[frame_number(number, ink, scale, closing) for number in line.numbers])
+            for line in lines]
+
+
+def moved_by(lines: list[LineCrops], dx: int, dy: int) -> list[LineCrops]:
+    """Return the lines with every box moved by (dx, dy): a region's boxes in the whole picture's pixels."""
+    def move(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        return (box[0] + dx, box[1] + dy, box[2], box[3])
+
+    def moved_number(number: NumberCrops) -> NumberCrops:
+        return replace(number, box=move(number.box),
+                       candidates=[replace(c, crop=replace(c.crop, box=move(c.crop.box))) for c in number.candidates],
+                       strips=[replace(strip, box=move(strip.box)) for strip in number.strips],
+                       joined_strips=[replace(strip, box=move(strip.box)) for strip in number.joined_strips])
+
+    return [LineCrops(box=move(line.box), numbers=[moved_number(number) for number in line.numbers])
             for line in lines]
 
 

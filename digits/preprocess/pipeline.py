@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import median
 
 import cv2
 import numpy as np
@@ -17,11 +18,19 @@ from digits.config import IMAGE_SIDE
 from digits.errors import PictureError
 from digits.preprocess.decode import WORKING_SIDE, Decoded, decode_picture, rgba_from_array
 from digits.preprocess.desk import around_the_desk, box_of_sheet, surround_of_sheet
-from digits.preprocess.framing import DigitCrop, LineCrops, already_mnist, frame_page
+from digits.preprocess.framing import DigitCrop, LineCrops, already_mnist, frame_page, moved_by
 from digits.preprocess.ink import InkMasks, grey_of_picture, ink_map_and_closing, shrink, threshold_ink, to_grey
 from digits.preprocess.layout import LineLayout, lay_out
 from digits.preprocess.ruled_lines import cut_thin_bridges, remove_ruled_lines
 from digits.preprocess.sheet import find_sheet, outside_the_sheet, slope_of_sheet
+
+# Writing small in a large picture is read again closer, its region decoded anew at up to the
+# working size: where its marks are under SMALL_WRITING working pixels tall (a phone's blur is
+# then a large share of each digit) and the picture holds at least ZOOM_GAIN times more pixels of
+# that region than the working picture did. ZOOM_MARGIN digit heights of paper are kept round it.
+SMALL_WRITING = 40
+ZOOM_GAIN = 1.5
+ZOOM_MARGIN = 1.5
 
 # Called after each step with the step's name (a profiler times the steps with it).
 StepHook = Callable[[str], None] | None
@@ -141,7 +150,46 @@ def extract_page(data: bytes, on_step: StepHook = None) -> list[LineCrops]:
     decoded = decode_picture(data)
     if on_step is not None:
         on_step("decode")
-    return page_from_decoded(decoded, on_step)
+    return read_closer(data, decoded, page_from_decoded(decoded, on_step), on_step)
+
+
+def read_closer(data: bytes, decoded: Decoded, lines: list[LineCrops], on_step: StepHook = None) -> list[LineCrops]:
+    """Return the lines found again in the writing's region decoded at more pixels, where it is small
+    in a large picture (see SMALL_WRITING); else the lines as they are."""
+    region = region_to_zoom(lines, decoded.width, decoded.height, max(decoded.picture.size))
+    if region is None:
+        return lines
+    try:
+        closer = page_from_decoded(decode_picture(data, region=region))
+    except PictureError:  # the region alone holds no digit (or no longer fits): the first reading stands
+        return lines
+    if on_step is not None:
+        on_step("the writing read again closer")
+    return moved_by(closer, region[0], region[1])
+
+
+def region_to_zoom(lines: list[LineCrops], width: int, height: int,
+                   decoded_side: int) -> tuple[int, int, int, int] | None:
+    """Return the box (x, y, w, h) round the writing to read again at more pixels, or None where it gains little.
+
+    ``width`` and ``height``: the uploaded picture's; ``decoded_side``: the decoded picture's long side.
+    """
+    marks = marks_of(lines)
+    if not marks:
+        return None
+    working_scale = min(WORKING_SIDE, decoded_side) / max(width, height)
+    mark_height = median(mark.box[3] for mark in marks)
+    if mark_height * working_scale >= SMALL_WRITING:
+        return None
+    margin = ZOOM_MARGIN * mark_height
+    left = max(0, int(min(line.box[0] for line in lines) - margin))
+    top = max(0, int(min(line.box[1] for line in lines) - margin))
+    right = min(width, int(max(line.box[0] + line.box[2] for line in lines) + margin))
+    bottom = min(height, int(max(line.box[1] + line.box[3] for line in lines) + margin))
+    zoomed_scale = min(1.0, WORKING_SIDE / max(right - left, bottom - top))
+    if zoomed_scale < ZOOM_GAIN * working_scale:
+        return None
+    return left, top, right - left, bottom - top
 
 
 def page_from_decoded(decoded: Decoded, on_step: StepHook = None) -> list[LineCrops]:
