@@ -25,7 +25,7 @@ from digits.config import TEST_CSV, TRAIN_CSV
 from digits.data import ensure_mnist_csvs, read_csv
 from digits.inference import available_models, load_classifier, load_mark_checker, load_sequence_reader
 from digits.pen import tight
-from digits.preprocess import decode_picture, page_from_decoded, read_closer
+from digits.preprocess import decode_picture, read_page
 from digits.reading import Prepared, Readers, read_prepared
 
 
@@ -79,7 +79,7 @@ def profile(data: bytes, readers: Readers, repeat: int) -> dict:
 
         decoded = decode_picture(data)
         step("decode")
-        lines = read_closer(data, decoded, page_from_decoded(decoded, on_step=step), on_step=step)
+        lines = read_page(data, decoded, on_step=step)
         before_models = time.perf_counter()
         reading = read_prepared([Prepared(lines=lines, picture=decoded)], timed)[0]
         models = sum(times[name] for name in ("classify digits", "sequence reader", "mark checker"))

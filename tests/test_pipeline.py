@@ -13,9 +13,8 @@ from digits.preprocess import (
     extract_digits,
     extract_page,
     marks_of,
-    page_from_decoded,
 )
-from digits.preprocess.pipeline import SMALL_WRITING, region_to_zoom
+from digits.preprocess.pipeline import SMALL_WRITING, look, region_to_zoom
 from digits.web.state import service_of
 from tests.helpers import pil_bytes, png_bytes, stroke_digit
 
@@ -117,11 +116,10 @@ def small_number_on_a_big_page(digit_height: int = 80, side: tuple[int, int] = (
 
 def test_small_writing_on_a_big_page_is_read_again_closer():
     data, drawn = small_number_on_a_big_page()
-    decoded = decode_picture(data)
-    first = page_from_decoded(decoded)
+    first = look(decode_picture(data))
     # At the working size the digits are about 16 pixels tall: small enough to read again.
-    assert max(mark.box[3] for mark in marks_of(first)) * 640 / 3200 < SMALL_WRITING
-    x, y, w, h = region_to_zoom(first, decoded.width, decoded.height, max(decoded.picture.size))
+    assert max(mark.box[3] for mark in marks_of(first.lines)) * 640 / 3200 < SMALL_WRITING
+    x, y, w, h = region_to_zoom(first)
     assert x <= drawn[0][0] and y <= drawn[0][1] and x + w >= drawn[-1][2] and y + h >= drawn[-1][3]
     assert max(w, h) < 640  # the region is decoded with all its pixels
     steps = []
@@ -137,6 +135,4 @@ def test_small_writing_on_a_big_page_is_read_again_closer():
 @pytest.mark.parametrize("digit_height, side", [(400, (2400, 3200)), (20, (480, 640))])
 def test_writing_already_large_enough_or_a_small_picture_is_read_once(digit_height, side):
     data, _ = small_number_on_a_big_page(digit_height, side)
-    decoded = decode_picture(data)
-    lines = page_from_decoded(decoded)
-    assert region_to_zoom(lines, decoded.width, decoded.height, max(decoded.picture.size)) is None
+    assert region_to_zoom(look(decode_picture(data))) is None

@@ -1,8 +1,9 @@
 """The whole path from a picture to model inputs, written once as a sequence of named steps.
 
 bytes -> decode (header checked first, shrunk while decoding) -> grey -> the steps below ->
-28x28 inputs with their boxes in the uploaded picture's pixels. A picture that is 28x28
-already (an MNIST file) skips the steps and is read exactly as in evaluation.
+28x28 inputs with their boxes in the uploaded picture's pixels. Where the writing is small in a
+large picture, its region is decoded again at more pixels and the steps run on it (read_page).
+A picture that is 28x28 already (an MNIST file) skips the steps and is read exactly as in evaluation.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class PageWork:
     mask: np.ndarray | None = None
     layout: list[LineLayout] | None = None
     sheet: tuple[slice, slice] | None = None  # a photographed sheet's box, where a desk lies around it
+    around: np.ndarray | None = None  # what lies around the sheet (the desk), where one was found
     sheet_slope: float = 0.0  # how its ruled lines run (rows per column), where its outline was found
     lines: list[LineCrops] | None = None
 
@@ -78,6 +80,7 @@ def _leave_out_the_surround(page: PageWork) -> None:
             return
         around = around_the_desk(surround)
     # The rest is thresholded again, so the writing's own contrast sets the levels, not the desk's.
+    page.around = around
     page.ink = np.where(around, 0, page.ink).astype(np.float32)
     page.masks = threshold_ink(page.ink)
     page.mask = page.masks.mask
@@ -150,69 +153,87 @@ def extract_page(data: bytes, on_step: StepHook = None) -> list[LineCrops]:
     decoded = decode_picture(data)
     if on_step is not None:
         on_step("decode")
-    return read_closer(data, decoded, page_from_decoded(decoded, on_step), on_step)
+    return read_page(data, decoded, on_step)
 
 
-def read_closer(data: bytes, decoded: Decoded, lines: list[LineCrops], on_step: StepHook = None) -> list[LineCrops]:
-    """Return the lines found again in the writing's region decoded at more pixels, where it is small
-    in a large picture (see SMALL_WRITING); else the lines as they are."""
-    region = region_to_zoom(lines, decoded.width, decoded.height, max(decoded.picture.size))
+def read_page(data: bytes, decoded: Decoded, on_step: StepHook = None) -> list[LineCrops]:
+    """Find the lines and candidate digits of an upload (``data``, decoded); where its writing is small
+    in a large picture, find them again in the writing's region decoded at more pixels (SMALL_WRITING)."""
+    page = look(decoded, on_step)
+    region = region_to_zoom(page)
     if region is None:
-        return lines
+        return page.lines
     try:
         closer = page_from_decoded(decode_picture(data, region=region))
     except PictureError:  # the region alone holds no digit (or no longer fits): the first reading stands
-        return lines
+        return page.lines
     if on_step is not None:
         on_step("the writing read again closer")
     return moved_by(closer, region[0], region[1])
 
 
-def region_to_zoom(lines: list[LineCrops], width: int, height: int,
-                   decoded_side: int) -> tuple[int, int, int, int] | None:
-    """Return the box (x, y, w, h) round the writing to read again at more pixels, or None where it gains little.
+def region_to_zoom(page: PageWork) -> tuple[int, int, int, int] | None:
+    """Return the box (x, y, w, h) round a page's writing to read again at more pixels, or None.
 
-    ``width`` and ``height``: the uploaded picture's; ``decoded_side``: the decoded picture's long side.
+    None where the writing is large enough at the working size, where the region's own pixels
+    would not be ZOOM_GAIN times more, or where the region reaches the desk round a sheet (read
+    alone, the sheet's edge in it would be taken for writing).
     """
-    marks = marks_of(lines)
-    if not marks:
+    marks = marks_of(page.lines)
+    if page.working is None or not marks:
         return None
-    working_scale = min(WORKING_SIDE, decoded_side) / max(width, height)
+    working_scale = page.working.shape[1] / page.width
     mark_height = median(mark.box[3] for mark in marks)
     if mark_height * working_scale >= SMALL_WRITING:
         return None
     margin = ZOOM_MARGIN * mark_height
-    left = max(0, int(min(line.box[0] for line in lines) - margin))
-    top = max(0, int(min(line.box[1] for line in lines) - margin))
-    right = min(width, int(max(line.box[0] + line.box[2] for line in lines) + margin))
-    bottom = min(height, int(max(line.box[1] + line.box[3] for line in lines) + margin))
-    zoomed_scale = min(1.0, WORKING_SIDE / max(right - left, bottom - top))
-    if zoomed_scale < ZOOM_GAIN * working_scale:
+    left = max(0, int(min(line.box[0] for line in page.lines) - margin))
+    top = max(0, int(min(line.box[1] for line in page.lines) - margin))
+    right = min(page.width, int(max(line.box[0] + line.box[2] for line in page.lines) + margin))
+    bottom = min(page.height, int(max(line.box[1] + line.box[3] for line in page.lines) + margin))
+    if min(1.0, WORKING_SIDE / max(right - left, bottom - top)) < ZOOM_GAIN * working_scale:
         return None
+    if page.around is not None:
+        scale_x, scale_y = page.working.shape[1] / page.width, page.working.shape[0] / page.height
+        rows = slice(int(top * scale_y), int(np.ceil(bottom * scale_y)))
+        if page.around[rows, int(left * scale_x):int(np.ceil(right * scale_x))].any():
+            return None
     return left, top, right - left, bottom - top
 
 
-def page_from_decoded(decoded: Decoded, on_step: StepHook = None) -> list[LineCrops]:
-    """Find the lines and candidate digits of a decoded picture; boxes in the uploaded picture's pixels."""
+def look(decoded: Decoded, on_step: StepHook = None) -> PageWork:
+    """Run the steps on a decoded picture; its lines have their boxes in the uploaded picture's pixels."""
     grey = grey_of_picture(decoded.picture)
     if on_step is not None:
         on_step("grey")
-    return page_from_grey(grey, decoded.width, decoded.height, on_step)
+    return look_at_grey(grey, decoded.width, decoded.height, on_step)
 
 
-def page_from_grey(grey: np.ndarray, original_width: int | None = None, original_height: int | None = None,
-                   on_step: StepHook = None) -> list[LineCrops]:
-    """Find the lines and candidate digits of a grey picture (floats in [0, 1]).
+def look_at_grey(grey: np.ndarray, original_width: int | None = None, original_height: int | None = None,
+                 on_step: StepHook = None) -> PageWork:
+    """Run the steps on a grey picture (floats in [0, 1]); a 28x28 picture is framed as it is, as MNIST's.
 
     Boxes are given in the original picture's pixels when its size is passed (the grey
     picture may have been shrunk while decoding).
     """
     original_width = original_width or grey.shape[1]
     original_height = original_height or grey.shape[0]
+    page = PageWork(grey=grey, width=original_width, height=original_height)
     if grey.shape == (IMAGE_SIDE, IMAGE_SIDE) and original_width == original_height == IMAGE_SIDE:
-        return already_mnist(grey)
-    page = run_steps(PageWork(grey=grey, width=original_width, height=original_height), on_step)
-    return page.lines
+        page.lines = already_mnist(grey)
+        return page
+    return run_steps(page, on_step)
+
+
+def page_from_decoded(decoded: Decoded, on_step: StepHook = None) -> list[LineCrops]:
+    """Find the lines and candidate digits of a decoded picture; boxes in the uploaded picture's pixels."""
+    return look(decoded, on_step).lines
+
+
+def page_from_grey(grey: np.ndarray, original_width: int | None = None, original_height: int | None = None,
+                   on_step: StepHook = None) -> list[LineCrops]:
+    """Find the lines and candidate digits of a grey picture (floats in [0, 1]); see look_at_grey."""
+    return look_at_grey(grey, original_width, original_height, on_step).lines
 
 
 def page_from_array(array: np.ndarray) -> list[LineCrops]:

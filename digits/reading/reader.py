@@ -18,7 +18,7 @@ import numpy as np
 
 from digits.ctc import DecodedDigit
 from digits.errors import PictureError
-from digits.preprocess import Decoded, DigitCrop, LineCrops, NumberCrops, decode_picture, page_from_decoded, read_closer
+from digits.preprocess import Decoded, DigitCrop, LineCrops, NumberCrops, decode_picture, read_page
 from digits.preprocess.framing import CandidateCrop, StripCrop, to_mnist_square
 from digits.preprocess.strips import FRAME_WIDTH
 from digits.reading.results import DigitReading, LineReading, NumberReading, Reading
@@ -63,8 +63,7 @@ class Prepared:
 def prepare(data: bytes, keep_picture: bool = True) -> Prepared:
     """Decode a picture once and frame its candidate digits; raise PictureError when it cannot be read."""
     decoded = decode_picture(data)
-    lines = read_closer(data, decoded, page_from_decoded(decoded))
-    return Prepared(lines=lines, picture=decoded if keep_picture else None)
+    return Prepared(lines=read_page(data, decoded), picture=decoded if keep_picture else None)
 
 
 def read_picture(data: bytes, readers: Readers) -> Reading:
