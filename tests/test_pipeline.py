@@ -14,7 +14,7 @@ from digits.preprocess import (
     extract_page,
     marks_of,
 )
-from digits.preprocess.pipeline import SMALL_WRITING, look, region_to_zoom
+from digits.preprocess.pipeline import SMALL_WRITING, look, page_from_decoded, reaches_the_edge, region_to_zoom
 from digits.web.state import service_of
 from tests.helpers import pil_bytes, png_bytes, stroke_digit
 
@@ -136,3 +136,37 @@ def test_small_writing_on_a_big_page_is_read_again_closer():
 def test_writing_already_large_enough_or_a_small_picture_is_read_once(digit_height, side):
     data, _ = small_number_on_a_big_page(digit_height, side)
     assert region_to_zoom(look(decode_picture(data))) is None
+
+
+def small_number_on_a_sheet_on_a_desk(left: int) -> bytes:
+    """A JPEG of a light sheet on a dark desk (from x = 400), three 7s 80 pixels tall on it from x = ``left``."""
+    side = (2400, 3200)
+    page = np.full(side, 70, np.uint8)
+    page[300:2100, 400:2800] = 240
+    for index in range(3):
+        x0 = left + 80 * index
+        page = np.minimum(page, stroke_digit(size=side, ink=30, paper=255, thickness=10,
+                                             box=(x0, 1150, x0 + 53, 1230)))
+    return pil_bytes(Image.fromarray(page).convert("RGB"), "JPEG", quality=92)
+
+
+@pytest.mark.parametrize("left, closer", [(1500, True), (430, False), (520, False)])
+def test_small_writing_on_a_sheet_is_read_closer_unless_its_region_reaches_the_desk(left, closer):
+    page = look(decode_picture(small_number_on_a_sheet_on_a_desk(left)))
+    assert page.around is not None  # the desk was found
+    region = region_to_zoom(page)
+    assert (region is not None) == closer
+    if closer:  # the sheet's edge, read alone, would be taken for a 1: the region stays on the sheet
+        x, y, w, h = region
+        assert x > 400 and x + w < 2800 and y > 300 and y + h < 2100
+
+
+@pytest.mark.parametrize("cut_through, reaches", [(False, False), (True, True)])
+def test_a_region_read_closer_that_cuts_through_a_mark_is_told(cut_through, reaches):
+    # Read alone, a sheet's edge that a region cuts through looked like a 1 before every line.
+    page = stroke_digit(size=(1200, 1600), box=(760, 560, 830, 660))
+    if cut_through:
+        page[480:700, 585:605] = 40  # a dark mark, cut by the region's left side
+    region = (595, 450, 400, 300)
+    zoomed = decode_picture(png_bytes(page), region=region)
+    assert reaches_the_edge(page_from_decoded(zoomed), zoomed) == reaches

@@ -164,12 +164,24 @@ def read_page(data: bytes, decoded: Decoded, on_step: StepHook = None) -> list[L
     if region is None:
         return page.lines
     try:
-        closer = page_from_decoded(decode_picture(data, region=region))
+        zoomed = decode_picture(data, region=region)
+        closer = page_from_decoded(zoomed)
     except PictureError:  # the region alone holds no digit (or no longer fits): the first reading stands
         return page.lines
     if on_step is not None:
         on_step("the writing read again closer")
+    if reaches_the_edge(closer, zoomed):
+        return page.lines
     return moved_by(closer, region[0], region[1])
+
+
+def reaches_the_edge(lines: list[LineCrops], decoded: Decoded) -> bool:
+    """Tell whether a mark reaches the edge of a region read closer: it cut through something that is
+    not writing (a sheet's edge, the desk), since the writing has paper round it, and read alone that
+    would be taken for writing."""
+    edge = 2 * max(decoded.width, decoded.height) / max(decoded.picture.size)  # two decoded pixels
+    return any(x < edge or y < edge or x + w > decoded.width - edge or y + h > decoded.height - edge
+               for x, y, w, h in (mark.box for mark in marks_of(lines)))
 
 
 def region_to_zoom(page: PageWork) -> tuple[int, int, int, int] | None:
