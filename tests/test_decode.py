@@ -1,4 +1,4 @@
-"""Stage 1, decoding: every format, frames, EXIF, and bad or huge files refused with the right status."""
+"""Stage 1, decoding: every format, frames, EXIF, regions, and bad or huge files refused with the right status."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The whole path, bytes to 28x28 inputs: boxes, polarity, pass-through, blank pages, joined alternatives."""
+"""The whole path, bytes to 28x28 inputs: boxes, polarity, pass-through, blank pages, joined alternatives,
+small writing read again closer."""
 
 from __future__ import annotations
 
