@@ -206,9 +206,9 @@ def region_to_zoom(page: PageWork) -> tuple[int, int, int, int] | None:
     if min(1.0, WORKING_SIDE / max(right - left, bottom - top)) < ZOOM_GAIN * working_scale:
         return None
     if page.around is not None:
-        scale_x, scale_y = page.working.shape[1] / page.width, page.working.shape[0] / page.height
+        scale_y = page.working.shape[0] / page.height  # working_scale is the same across
         rows = slice(int(top * scale_y), int(np.ceil(bottom * scale_y)))
-        if page.around[rows, int(left * scale_x):int(np.ceil(right * scale_x))].any():
+        if page.around[rows, int(left * working_scale):int(np.ceil(right * working_scale))].any():
             return None
     return left, top, right - left, bottom - top
 
