@@ -1,5 +1,5 @@
 """The whole path, bytes to 28x28 inputs: boxes, polarity, pass-through, blank pages, joined alternatives,
-small writing read again closer."""
+small writing read again closer, small bold digits framed both thinned and as written."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ from digits.preprocess import (
     decode_picture,
     extract_digits,
     extract_page,
+    is_bold,
     marks_of,
 )
+from digits.preprocess.framing import SMALL_DIGIT
 from digits.preprocess.pipeline import SMALL_WRITING, look, page_from_decoded, reaches_the_edge, region_to_zoom
+from digits.reading import Readers, prepare, read_prepared
+from digits.reading.reader import both_readers
 from digits.web.state import service_of
 from tests.helpers import pil_bytes, png_bytes, stroke_digit
 
@@ -171,3 +175,32 @@ def test_a_region_read_closer_that_cuts_through_a_mark_is_told(cut_through, reac
     region = (595, 450, 400, 300)
     zoomed = decode_picture(png_bytes(page), region=region)
     assert reaches_the_edge(page_from_decoded(zoomed), zoomed) == reaches
+
+
+def small_bold_digit(thickness: int = 12) -> np.ndarray:
+    """A 7 about 55 pixels tall on a 300x300 picture, its strokes a fifth of its height (with 12)."""
+    return stroke_digit(size=(300, 300), box=(130, 120, 160, 165), thickness=thickness)
+
+
+def test_a_small_digit_whose_bold_strokes_are_thinned_is_also_framed_as_written():
+    crop = extract_digits(png_bytes(small_bold_digit()))[0]
+    assert crop.box[3] <= SMALL_DIGIT
+    assert crop.as_written is not None and crop.as_written.shape == (28, 28)
+    assert crop.as_written.sum() > 1.3 * crop.pixels.sum()  # the same mark, its strokes as bold as written
+
+
+def test_a_thin_pen_or_a_large_digit_is_framed_once():
+    assert extract_digits(png_bytes(small_bold_digit(thickness=4)))[0].as_written is None
+    large = stroke_digit(size=(300, 300), thickness=40)  # bold, but its boldness is the pen's
+    assert is_bold(np.where(large < 128, 255, 0).astype(np.uint8), 200)
+    crop = extract_digits(png_bytes(large))[0]
+    assert crop.box[3] > SMALL_DIGIT and crop.as_written is None
+
+
+def test_a_thinned_digit_is_read_both_ways(tiny_classifier):
+    prepared = prepare(png_bytes(small_bold_digit()))
+    crop = prepared.lines[0].numbers[0].candidates[0].crop
+    digit = read_prepared([prepared], Readers(tiny_classifier))[0].lines[0].numbers[0].digits[0]
+    thinned, as_written = tiny_classifier.probabilities(np.stack([crop.pixels, crop.as_written]))
+    np.testing.assert_allclose(digit.probabilities, both_readers(thinned, as_written), rtol=1e-6)
+    assert not np.allclose(thinned, as_written)  # the two framings do read differently

@@ -7,6 +7,7 @@ import numpy as np
 
 from digits.preprocess import (
     even_stroke,
+    is_bold,
     stroke_width,
 )
 
@@ -84,3 +85,11 @@ def test_flat_ink_is_thinned_the_same_with_or_without_shading():
     ink = np.where(mask > 0, 1.0, 0.0).astype(np.float32)
     assert stroke_width(mask) > 1.4 * 0.12 * 200  # bold enough to be thinned
     assert np.array_equal(even_stroke(ink, mask, 200), even_stroke(ink, mask, 200, keep_shading=False))
+
+
+def test_bold_strokes_are_told_from_strokes_of_mnist_width():
+    for pen_width, bold in ((8, False), (24, False), (40, True)):
+        mask = np.zeros((240, 160), np.uint8)
+        cv2.line(mask, (40, 30), (120, 30), 255, pen_width)
+        cv2.line(mask, (120, 30), (60, 210), 255, pen_width)
+        assert is_bold(mask, 200) is bold, pen_width

@@ -49,13 +49,13 @@ from digits.preprocess.pipeline import (
     read_page,
 )
 from digits.preprocess.ruled_lines import cut_thin_bridges, remove_ruled_lines
-from digits.preprocess.strokes import even_stroke, stroke_width
+from digits.preprocess.strokes import even_stroke, is_bold, stroke_width
 
 __all__ = [
     "ACCEPTED_FORMATS", "ACCEPTED_TEXT", "STEPS", "WORKING_SIDE", "CandidateCrop", "Decoded", "DigitCrop",
     "LineCrops", "NumberCrops", "PictureError", "centre_by_mass", "cut_thin_bridges", "decode_picture",
     "digits_from_array", "even_stroke", "extract_digits", "extract_page", "find_digit_boxes", "ink_is_dark",
-    "ink_map", "ink_mask", "lay_out", "marks_of", "may_be_one_digit", "open_picture", "page_from_array",
+    "ink_map", "ink_mask", "is_bold", "lay_out", "marks_of", "may_be_one_digit", "open_picture", "page_from_array",
     "page_from_decoded", "page_from_grey", "read_page", "remove_ruled_lines", "rgba_from_array", "stroke_width",
     "to_grey", "to_mnist_square", "to_model_input", "transparent_background",
 ]

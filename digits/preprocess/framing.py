@@ -15,7 +15,13 @@ from digits.preprocess.loops import reopen_loops
 from digits.preprocess.scaling import scaled_ink
 from digits.preprocess.segment import Box, box_union
 from digits.preprocess.strips import frame_strip
-from digits.preprocess.strokes import even_stroke
+from digits.preprocess.strokes import even_stroke, is_bold
+
+# A bold digit at most SMALL_DIGIT working pixels tall is also framed as written, unthinned: a
+# phone's blur is a share of the whole photo, so in a small digit it is what made the strokes
+# bold, and thinning them wears away what the blur left of the shape. Page digits are mostly
+# 28-60 px tall here, numbers and one-digit photos 60-260 px, where boldness is the pen's.
+SMALL_DIGIT = 60
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,8 @@ class DigitCrop:
 
     pixels: np.ndarray  # uint8 (28, 28), ink bright on black
     box: tuple[int, int, int, int]  # x, y, width, height in the uploaded picture
+    # The same mark framed as written, where a small digit's bold strokes were thinned: both are read.
+    as_written: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -140,8 +148,10 @@ OwnInk = tuple[Box, np.ndarray, np.ndarray]
 
 def _framed_digit(own: OwnInk, scale: tuple[float, float]) -> DigitCrop:
     box, digit_ink, digit_mask = own
-    digit_ink = even_stroke(digit_ink, digit_mask, box.height)
-    return DigitCrop(pixels=to_mnist_square(digit_ink), box=_scaled(box, scale))
+    evened = even_stroke(digit_ink, digit_mask, box.height)
+    thinned = box.height <= SMALL_DIGIT and evened is not digit_ink and is_bold(digit_mask, box.height)
+    return DigitCrop(pixels=to_mnist_square(evened), box=_scaled(box, scale),
+                     as_written=to_mnist_square(digit_ink) if thinned else None)
 
 
 def _framed_strip(first: int, last: int, parts: list[Part], own: OwnInk, scale: tuple[float, float]) -> StripCrop:

@@ -9,6 +9,9 @@ from digits.pen import loops_and_pieces
 
 # MNIST strokes are about 2.5 px in a 20 px tall digit: 12% of the height.
 MNIST_STROKE_SHARE = 0.12
+# Strokes under THICKEN_BELOW or over THIN_ABOVE times MNIST's width are evened towards it.
+THICKEN_BELOW = 0.7
+THIN_ABOVE = 1.4
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -37,10 +40,10 @@ def even_stroke(ink: np.ndarray, mask: np.ndarray, digit_height: int, keep_shadi
     current = stroke_width(mask)
     if current <= 0:
         return ink
-    if current < 0.7 * target:
+    if current < THICKEN_BELOW * target:
         size = int(round(target - current)) | 1
         change = cv2.dilate
-    elif current > 1.4 * target:
+    elif current > THIN_ABOVE * target:
         size = int(round((current - target) / 2)) * 2 + 1
         change = cv2.erode
     else:
@@ -55,6 +58,11 @@ def even_stroke(ink: np.ndarray, mask: np.ndarray, digit_height: int, keep_shadi
             return evened * shading(ink, mask) if keep_shading and change is cv2.erode else evened
         size = (size // 2) | 1
     return ink
+
+
+def is_bold(mask: np.ndarray, digit_height: int) -> bool:
+    """Tell whether a digit's strokes are wide enough for even_stroke to thin them."""
+    return stroke_width(mask) > THIN_ABOVE * MNIST_STROKE_SHARE * max(digit_height, 1)
 
 
 def shading(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
