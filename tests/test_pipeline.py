@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from digits.inference import available_models, load_classifier, load_sequence_reader
 from digits.preprocess import (
     PictureError,
     decode_picture,
@@ -182,19 +183,28 @@ def small_bold_digit(thickness: int = 12) -> np.ndarray:
     return stroke_digit(size=(300, 300), box=(130, 120, 160, 165), thickness=thickness)
 
 
+def only_number(picture: np.ndarray):
+    """The one number a picture of one mark holds, framed for both readers."""
+    return prepare(png_bytes(picture)).lines[0].numbers[0]
+
+
 def test_a_small_digit_whose_bold_strokes_are_thinned_is_also_framed_as_written():
-    crop = extract_digits(png_bytes(small_bold_digit()))[0]
+    number = only_number(small_bold_digit())
+    crop, strip = number.candidates[0].crop, number.strips[0]
     assert crop.box[3] <= SMALL_DIGIT
     assert crop.as_written is not None and crop.as_written.shape == (28, 28)
     assert crop.as_written.sum() > 1.3 * crop.pixels.sum()  # the same mark, its strokes as bold as written
+    assert strip.as_written is not None and strip.as_written.shape[0] == 28
+    assert strip.as_written.sum() > 1.3 * strip.pixels.sum()
 
 
 def test_a_thin_pen_or_a_large_digit_is_framed_once():
-    assert extract_digits(png_bytes(small_bold_digit(thickness=4)))[0].as_written is None
     large = stroke_digit(size=(300, 300), thickness=40)  # bold, but its boldness is the pen's
     assert is_bold(np.where(large < 128, 255, 0).astype(np.uint8), 200)
-    crop = extract_digits(png_bytes(large))[0]
-    assert crop.box[3] > SMALL_DIGIT and crop.as_written is None
+    for picture in (small_bold_digit(thickness=4), large):
+        number = only_number(picture)
+        assert number.candidates[0].crop.as_written is None and number.strips[0].as_written is None
+    assert only_number(large).candidates[0].crop.box[3] > SMALL_DIGIT
 
 
 def test_a_thinned_digit_is_read_both_ways(tiny_classifier):
@@ -204,3 +214,18 @@ def test_a_thinned_digit_is_read_both_ways(tiny_classifier):
     thinned, as_written = tiny_classifier.probabilities(np.stack([crop.pixels, crop.as_written]))
     np.testing.assert_allclose(digit.probabilities, both_readers(thinned, as_written), rtol=1e-6)
     assert not np.allclose(thinned, as_written)  # the two framings do read differently
+
+
+def test_both_readers_read_a_thinned_digit_both_ways():
+    sequence = load_sequence_reader()
+    classifier = load_classifier(available_models()[0])
+    prepared = prepare(png_bytes(small_bold_digit()))
+    crop, strip = prepared.lines[0].numbers[0].candidates[0].crop, prepared.lines[0].numbers[0].strips[0]
+    digit = read_prepared([prepared], Readers(classifier, sequence))[0].lines[0].numbers[0].digits[0]
+    thinned, as_written = classifier.probabilities(np.stack([crop.pixels, crop.as_written]))
+    (strip_thinned,), (strip_written,) = sequence.read([strip.pixels, strip.as_written])
+    assert not np.allclose(strip_thinned.probabilities, strip_written.probabilities, rtol=0.1)
+    expected = both_readers(both_readers(thinned, as_written),
+                            both_readers(strip_thinned.probabilities, strip_written.probabilities))
+    np.testing.assert_allclose(digit.probabilities, expected, rtol=1e-5)
+    assert digit.digit == 7

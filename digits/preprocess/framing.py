@@ -63,6 +63,8 @@ class StripCrop:
     left: float  # the strip column of the box's left edge
     wide: bool = True  # wide enough to hold several touching digits
     joined_last: int | None = None  # a strip of the marks a candidate joins: its last part (``part``: its first)
+    # The same single mark framed as written, where a small digit's bold strokes were thinned.
+    as_written: np.ndarray | None = None
 
     def picture_columns(self, first_column: float, last_column: float) -> tuple[int, int]:
         """Return the picture's columns (left, right) that strip columns first..last show."""
@@ -149,15 +151,26 @@ OwnInk = tuple[Box, np.ndarray, np.ndarray]
 def _framed_digit(own: OwnInk, scale: tuple[float, float]) -> DigitCrop:
     box, digit_ink, digit_mask = own
     evened = even_stroke(digit_ink, digit_mask, box.height)
-    thinned = box.height <= SMALL_DIGIT and evened is not digit_ink and is_bold(digit_mask, box.height)
+    thinned = evened is not digit_ink and _small_and_bold(box, digit_mask)
     return DigitCrop(pixels=to_mnist_square(evened), box=_scaled(box, scale),
                      as_written=to_mnist_square(digit_ink) if thinned else None)
 
 
+def _small_and_bold(box: Box, mask: np.ndarray) -> bool:
+    """Tell whether a mark is a small digit whose strokes are bold enough to be thinned (see SMALL_DIGIT)."""
+    return box.height <= SMALL_DIGIT and is_bold(mask, box.height)
+
+
 def _framed_strip(first: int, last: int, parts: list[Part], own: OwnInk, scale: tuple[float, float]) -> StripCrop:
     box, mark_ink, mark_mask = own
-    strip = frame_strip(mark_ink, mark_mask, max(part.digit_height for part in parts[first:last + 1]))
-    return StripCrop(part=first, pixels=strip.pixels, box=_scaled(box, scale),
+    digit_height = max(part.digit_height for part in parts[first:last + 1])
+    strip = frame_strip(mark_ink, mark_mask, digit_height)
+    as_written = None
+    if first == last and _small_and_bold(box, mark_mask):
+        as_written = frame_strip(mark_ink, mark_mask, digit_height, even=False).pixels
+        if np.array_equal(as_written, strip.pixels):  # thinning would have broken its shape
+            as_written = None
+    return StripCrop(part=first, pixels=strip.pixels, box=_scaled(box, scale), as_written=as_written,
                      columns_per_pixel=strip.scale / scale[0], left=strip.left,
                      wide=first == last and parts[first].may_be_several, joined_last=last if last > first else None)
 

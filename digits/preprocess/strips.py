@@ -31,12 +31,15 @@ class Strip:
     left: float  # the strip column where the ink's left edge (column 0) lies
 
 
-def frame_strip(ink: np.ndarray, mask: np.ndarray, digit_height: float, keep_shading: bool = True) -> Strip:
+def frame_strip(ink: np.ndarray, mask: np.ndarray, digit_height: float, keep_shading: bool = True,
+                even: bool = True) -> Strip:
     """Return a mark's ink (float 0..1, tight to its mask) as a strip, its digits 20 pixels tall.
 
-    ``keep_shading``: see even_stroke (the sequence reader's trainer passes False).
+    ``keep_shading``: see even_stroke (the sequence reader's trainer passes False); ``even``:
+    False frames the strokes as written, neither thinned nor thickened.
     """
-    ink = even_stroke(ink, mask, int(round(digit_height)), keep_shading)
+    if even:
+        ink = even_stroke(ink, mask, int(round(digit_height)), keep_shading)
     height, width = ink.shape
     small = scaled_ink(ink, min(INK_BOX_SIDE / max(digit_height, 1.0), (IMAGE_SIDE - 2) / height,
                                 (STRIP_MAX_WIDTH - 2 * STRIP_PAD) / width))

@@ -88,6 +88,7 @@ def read_prepared(pictures: list[Prepared], readers: Readers, max_batch: int | N
         if readers.sequence is not None else []
     sequences = dict(zip(map(id, strips), readers.sequence.read([strip.pixels for strip in strips]), strict=True)) \
         if strips else {}
+    _join_strips_as_written(strips, sequences, readers.sequence)
     halves = _halves_read(strips, sequences, readers.classifier, options)
     chosen, position = {}, 0
     for number in numbers:
@@ -123,6 +124,23 @@ def _read_as_written_too(candidates: list[CandidateCrop], probabilities: np.ndar
     for (index, _pixels), row in zip(written, rows, strict=True):
         joined[index] = both_readers(probabilities[index], row)
     return joined
+
+
+def _join_strips_as_written(strips: list[StripCrop], sequences: dict, sequence_reader) -> None:
+    """Let the sequence reader read small bold marks as written too; join both readings where each is one digit.
+
+    As the classifier does (see _read_as_written_too): on seeds 7 and 11 (300 pages and lists
+    each, in process), 5 more pages and 1 more list were read exactly than with the classifier
+    alone reading both ways. A mark read as several digits either way keeps its thinned reading.
+    """
+    written = [strip for strip in strips if strip.as_written is not None]
+    if not written:
+        return
+    for strip, read in zip(written, sequence_reader.read([strip.as_written for strip in written]), strict=True):
+        thinned = sequences[id(strip)]
+        if len(thinned) == 1 and len(read) == 1:
+            row = both_readers(thinned[0].probabilities, read[0].probabilities)
+            sequences[id(strip)] = [replace(thinned[0], digit=int(row.argmax()), probabilities=row)]
 
 
 def _halves_read(strips: list[StripCrop], sequences: dict, classifier, options: dict) -> dict:
