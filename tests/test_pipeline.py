@@ -179,7 +179,7 @@ def test_a_region_read_closer_that_cuts_through_a_mark_is_told(cut_through, reac
 
 
 def small_bold_digit(thickness: int = 12) -> np.ndarray:
-    """A 7 about 55 pixels tall on a 300x300 picture, its strokes a fifth of its height (with 12)."""
+    """A 7 60 pixels tall on a 300x300 picture, its strokes a fifth of its height (with 12)."""
     return stroke_digit(size=(300, 300), box=(130, 120, 160, 165), thickness=thickness)
 
 
