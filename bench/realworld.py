@@ -1,6 +1,6 @@
 """Real-world pictures through the real server: photos, canvas drawings, numbers, clean MNIST PNGs, close crops.
 
-Run: python bench/realworld.py [--count 2000] [--seed 2026] [--model cnn] [--save-misses]
+Run: python bench/realworld.py [--count 2000] [--seed 2026] [--model cnn] [--save-misses] [--in-process]
 Renders MNIST *test* digits (never trained on) with a seeded generator (bench/synth.py),
 sends each picture to POST /api/predict of the server started as the README does, and prints
 the accuracy per kind with its 95% interval, and the time per picture. Pictures live only in
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import Client, percentiles, png, start_server, stop_server, wilson_interval
+from common import percentiles, picture_reader, png, stop_server, wilson_interval
 from synth import CANVAS_STYLES, canvas_drawing, photo_of_digits
 
 from digits.config import TEST_CSV, TRAIN_CSV
@@ -58,16 +58,15 @@ def main() -> int:
     parser.add_argument("--model", help="model to ask for (default: the server's default)")
     parser.add_argument("--kinds", default="photo,canvas,number,clean,cropped")
     parser.add_argument("--save-misses", action="store_true", help="write misread pictures to bench/out/")
+    parser.add_argument("--in-process", action="store_true", help="read without a server (quick looks)")
     args = parser.parse_args()
     ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=lambda message: None)
     test = read_csv(TEST_CSV)
     out_dir = Path(__file__).resolve().parent / "out"
-    process, port, startup = start_server()
-    print(f"server ready in {startup:.1f} s; {args.count} pictures per kind, seed {args.seed}")
-    path = "/api/predict" + (f"?model={args.model}" if args.model else "")
+    read, process = picture_reader(args.in_process, args.model)
+    print(f"{args.count} pictures per kind, seed {args.seed}")
     failed = False
     try:
-        client = Client(port)
         print(f"{'kind':8} {'correct':>9} {'accuracy':>9} {'95% interval':>15} {'target':>7}  {'p50 ms':>7} "
               f"{'max ms':>7}  model")
         for kind in args.kinds.split(","):
@@ -75,7 +74,7 @@ def main() -> int:
             correct, times, model, statuses = 0, [], "?", {}
             for index, (data, expected) in enumerate(make_cases(kind, args.count, test.images,
                                                                 test.labels, rng)):
-                status, body, elapsed = client.post_picture(data, path)
+                status, body, elapsed = read(data)
                 times.append(elapsed)
                 statuses[status] = statuses.get(status, 0) + 1
                 model = body.get("model", model)
@@ -97,7 +96,8 @@ def main() -> int:
                   f"{1000 * max(times):>7.1f}  {model} {mark}"
                   + (f"  statuses {statuses}" if set(statuses) != {200} else ""))
     finally:
-        stop_server(process)
+        if process is not None:
+            stop_server(process)
     return 1 if failed else 0
 
 
