@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits.inference import available_models, load_classifier, load_sequence_reader
+from digits.inference import available_models, load_classifier, load_mark_checker, load_sequence_reader
 from digits.preprocess import (
     PictureError,
     decode_picture,
@@ -229,3 +229,20 @@ def test_both_readers_read_a_thinned_digit_both_ways():
                             both_readers(strip_thinned.probabilities, strip_written.probabilities))
     np.testing.assert_allclose(digit.probabilities, expected, rtol=1e-5)
     assert digit.digit == 7
+
+
+def test_the_mark_checker_sees_a_thinned_digit_both_ways_too():
+    from digits.reading.reader import _check_as_written_too
+
+    checker = load_mark_checker()
+    small, large = (prepare(png_bytes(picture)).lines[0].numbers[0].candidates
+                    for picture in (small_bold_digit(), stroke_digit(size=(300, 300), thickness=40)))
+    for candidates in (small, large):
+        thinned = checker.probabilities(np.stack([candidate.crop.pixels for candidate in candidates]))[:, 0]
+        joined = _check_as_written_too(candidates, thinned, checker, {})
+        if candidates is large:  # framed once: its check stands
+            np.testing.assert_array_equal(joined, thinned)
+            continue
+        as_written = checker.probabilities(candidates[0].crop.as_written[None])[0, 0]
+        np.testing.assert_allclose(joined[0], np.sqrt(thinned[0] * as_written), rtol=1e-12)
+        assert not np.isclose(joined[0], thinned[0], rtol=1e-7, atol=0)  # the framing as written did count

@@ -37,6 +37,22 @@ def test_a_stroke_written_along_a_ruled_line_is_kept():
     assert (cleaned[76:86, 172:229].max(axis=0) > 0).all()  # the bar is whole
 
 
+@pytest.mark.parametrize("with_ink", [True, False])
+def test_the_base_of_a_2_written_on_a_pale_line_is_kept_where_its_ink_tells_it_apart(with_ink):
+    # The base covers the line exactly and is no wider: only the pen's darker ink tells it apart.
+    ink = np.zeros((200, 400), np.float32)
+    for y in (60, 120, 180):
+        cv2.line(ink, (0, y), (399, y), 0.3, 2)  # pale printed lines
+    cv2.ellipse(ink, (200, 95), (22, 22), 0, 180, 360, 0.9, 2)  # a 2 in dark ink, sitting on the line
+    cv2.line(ink, (222, 95), (178, 120), 0.9, 2)
+    cv2.line(ink, (178, 120), (224, 120), 0.9, 2)
+    mask = np.where(ink > 0.1, 255, 0).astype(np.uint8)
+    cleaned = remove_ruled_lines(mask, ink=ink if with_ink else None)
+    assert cleaned[:, :150].sum() == 0 and cleaned[:, 260:].sum() == 0  # the lines are gone
+    base_kept = (cleaned[117:124, 180:223].max(axis=0) > 0).mean()
+    assert base_kept > 0.95 if with_ink else base_kept < 0.2  # without the ink, the base went with the line
+
+
 def test_a_bold_digit_on_many_ruled_lines_keeps_its_strokes():
     mask = np.zeros((200, 130), np.uint8)
     for y in range(5, 200, 27):

@@ -91,11 +91,12 @@ def _erase_ruled_lines(page: PageWork) -> None:
     if not page.mask.any():
         return
     if page.sheet is None:
-        page.mask = remove_ruled_lines(page.mask, page.masks.faint)
+        page.mask = remove_ruled_lines(page.mask, page.masks.faint, ink=page.ink)
         return
     # A ruled line runs across the sheet, not the whole photo: it is sought within the sheet.
     mask = page.mask.copy()
-    mask[page.sheet] = remove_ruled_lines(page.mask[page.sheet], page.masks.faint[page.sheet], page.sheet_slope)
+    mask[page.sheet] = remove_ruled_lines(page.mask[page.sheet], page.masks.faint[page.sheet], page.sheet_slope,
+                                          page.ink[page.sheet])
     page.mask = mask
 
 

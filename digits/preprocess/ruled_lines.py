@@ -40,12 +40,15 @@ def cut_thin_bridges(mask: np.ndarray) -> np.ndarray:
     return cut
 
 
-def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None, slope: float = 0.0) -> np.ndarray:
+def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None, slope: float = 0.0,
+                       ink: np.ndarray | None = None) -> np.ndarray:
     """Erase notebook lines and page edges (long thin straight marks) from a mask, keeping digits.
 
     Each line is fitted as a straight band and only that band is erased, so a digit that
     touches or crosses a line keeps its strokes; the small gaps left are closed again.
     ``slope``: how the sheet's lines are known to run (rows per column), where a sheet lies turned.
+    ``ink``: the ink map the mask was thresholded from; with it, a stroke written along a line
+    in ink clearly darker than the line's own is kept (the base of a 2 sitting on the line).
     """
     height, width = mask.shape
     cleaned = mask
@@ -60,7 +63,7 @@ def remove_ruled_lines(mask: np.ndarray, candidates: np.ndarray | None = None, s
             lines, thickness, half = _fit_ruled_lines(along, across, (height, width), horizontal)
             for slope, intercept in lines:
                 band = _line_band(cleaned.shape, slope, intercept, half, horizontal)
-                cleaned = _erase_band(cleaned, band, thickness, half, horizontal)
+                cleaned = _erase_band(cleaned, band, thickness, half, horizontal, ink)
     return cleaned
 
 
@@ -205,16 +208,23 @@ def _fit_ruled_lines(along: np.ndarray, across: np.ndarray, shape: tuple[int, in
     return lines, thickness, half
 
 
+# A stroke lies along a ruled line where the band's ink is this many times the line's own.
+DARKER_THAN_THE_LINE = 1.6
+
+
 def _erase_band(cleaned: np.ndarray, band: np.ndarray, thickness: float, half: float,
-                horizontal: bool) -> np.ndarray:
+                horizontal: bool, ink: np.ndarray | None = None) -> np.ndarray:
     """Erase a line's band from the mask, keeping strokes along or ending on it, and re-join cut strokes."""
     # Where the band holds more ink than the line itself, a stroke lies along or across the
     # line there (the bar of a 7 written on it); where ink touches the band's edge, a stroke
     # ends on the line. Those parts are kept.
     axis = 0 if horizontal else 1
     edge = cv2.subtract(cv2.dilate(band, np.ones((5, 1) if horizontal else (1, 5), np.uint8)), band)
-    crowded = ((np.count_nonzero(cv2.bitwise_and(cleaned, band), axis=axis) > thickness + 2)
+    inked = cv2.bitwise_and(cleaned, band)
+    crowded = ((np.count_nonzero(inked, axis=axis) > thickness + 2)
                | (np.count_nonzero(cv2.bitwise_and(cleaned, edge), axis=axis) > 0))
+    if ink is not None:
+        crowded |= _darker_than_the_line(ink, inked, axis)
     if horizontal:
         band[:, crowded] = 0
     else:
@@ -225,6 +235,21 @@ def _erase_band(cleaned: np.ndarray, band: np.ndarray, thickness: float, half: f
     closing = np.ones((gaps, 1) if horizontal else (1, gaps), np.uint8)
     rejoined = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, closing)
     return np.where(band > 0, rejoined, cleaned).astype(np.uint8)
+
+
+def _darker_than_the_line(ink: np.ndarray, inked: np.ndarray, axis: int) -> np.ndarray:
+    """Return, along a line, where its band holds ink far darker than the line's own: a stroke on it.
+
+    A pen's stroke written along a ruled line (the base of a 2 or a 5 sitting on it) covers
+    the line and is no wider, so only its ink tells it apart: the printed line is pale. The
+    line's own ink is its typical darkest pixel across the band, along its length.
+    """
+    darkest = np.where(inked > 0, ink, 0).max(axis=axis)
+    present = np.count_nonzero(inked, axis=axis) > 0
+    if not present.any():
+        return np.zeros(darkest.shape, bool)
+    line_ink = float(np.median(darkest[present]))
+    return present & (darkest > DARKER_THAN_THE_LINE * line_ink)
 
 
 def _fit_lines(along: np.ndarray, across: np.ndarray, thickness: float, depth: int = 0) -> list:
