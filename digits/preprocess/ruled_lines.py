@@ -244,12 +244,18 @@ def _darker_than_the_line(ink: np.ndarray, inked: np.ndarray, axis: int) -> np.n
     the line and is no wider, so only its ink tells it apart: the printed line is pale. The
     line's own ink is its typical darkest pixel across the band, along its length.
     """
-    darkest = np.where(inked > 0, ink, 0).max(axis=axis)
-    present = np.count_nonzero(inked, axis=axis) > 0
-    if not present.any():
-        return np.zeros(darkest.shape, bool)
+    stronger = np.zeros(inked.shape[1 - axis], bool)
+    # Only the band's bounding box is read: a few rows (or columns) of the page.
+    left, top, width, height = cv2.boundingRect(inked)
+    if width == 0:
+        return stronger
+    window = (slice(top, top + height), slice(left, left + width))
+    darkest = np.where(inked[window] > 0, ink[window], 0).max(axis=axis)
+    present = np.count_nonzero(inked[window], axis=axis) > 0
     line_ink = float(np.median(darkest[present]))
-    return present & (darkest > DARKER_THAN_THE_LINE * line_ink)
+    start = left if axis == 0 else top
+    stronger[start:start + len(darkest)] = present & (darkest > DARKER_THAN_THE_LINE * line_ink)
+    return stronger
 
 
 def _fit_lines(along: np.ndarray, across: np.ndarray, thickness: float, depth: int = 0) -> list:
