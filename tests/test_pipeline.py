@@ -232,14 +232,14 @@ def test_both_readers_read_a_thinned_digit_both_ways():
 
 
 def test_the_mark_checker_sees_a_thinned_digit_both_ways_too():
-    from digits.reading.reader import _check_as_written_too
+    from digits.reading.reader import _as_written_too, _both_checks, _framed_as_written
 
     checker = load_mark_checker()
     small, large = (prepare(png_bytes(picture)).lines[0].numbers[0].candidates
                     for picture in (small_bold_digit(), stroke_digit(size=(300, 300), thickness=40)))
     for candidates in (small, large):
         thinned = checker.probabilities(np.stack([candidate.crop.pixels for candidate in candidates]))[:, 0]
-        joined = _check_as_written_too(candidates, thinned, checker, {})
+        joined = _as_written_too(_framed_as_written(candidates), thinned, checker, {}, _both_checks)
         if candidates is large:  # framed once: its check stands
             np.testing.assert_array_equal(joined, thinned)
             continue

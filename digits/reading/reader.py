@@ -82,10 +82,11 @@ def read_prepared(pictures: list[Prepared], readers: Readers, max_batch: int | N
     options = {} if max_batch is None else {"max_batch": max_batch}
     stacked = np.stack(inputs) if inputs else np.zeros((0, 28, 28), np.uint8)
     probabilities = np.asarray(readers.classifier.probabilities(stacked, **options), np.float64)
-    probabilities = _read_as_written_too(candidates, probabilities, readers.classifier, options)
+    written = _framed_as_written(candidates)
+    probabilities = _as_written_too(written, probabilities, readers.classifier, options, both_readers)
     checks = readers.marks.probabilities(stacked, **options)[:, 0] if readers.marks is not None and inputs else None
     if checks is not None:
-        checks = _check_as_written_too(candidates, checks, readers.marks, options)
+        checks = _as_written_too(written, checks, readers.marks, options, _both_checks)
     strips = [strip for number in numbers for strip in (*number.strips, *number.joined_strips)] \
         if readers.sequence is not None else []
     sequences = dict(zip(map(id, strips), readers.sequence.read([strip.pixels for strip in strips]), strict=True)) \
@@ -107,51 +108,43 @@ def read_prepared(pictures: list[Prepared], readers: Readers, max_batch: int | N
             for picture in pictures]
 
 
-def _read_as_written_too(candidates: list[CandidateCrop], probabilities: np.ndarray, classifier,
-                         options: dict) -> np.ndarray:
-    """Return the classifier's rows, each thinned mark's joined with its reading as written (see both_readers).
+def _framed_as_written(candidates: list[CandidateCrop]) -> tuple[list[int], np.ndarray | None]:
+    """Return which candidates were also framed as written (small bold marks), and those framings stacked."""
+    indices = [index for index, candidate in enumerate(candidates) if candidate.crop.as_written is not None]
+    return indices, (np.stack([candidates[index].crop.as_written for index in indices]) if indices else None)
+
+
+def _as_written_too(written: tuple[list[int], np.ndarray | None], values: np.ndarray, model, options: dict,
+                    join) -> np.ndarray:
+    """Return a model's per-candidate values, each thinned mark's joined with the model's reading of it as written.
 
     Thinning brings bold strokes to MNIST's width, and mostly helps (a marker's 5 is a blob
     unless thinned), but where a phone's blur made a small page digit bold, it also wears away
-    what the blur left of its shape (see framing.SMALL_DIGIT). Reading such a mark both ways and
-    joining the two readings read 7 more of 600 pages and 4 more of 600 lists exactly (seeds 7
-    and 11, in process); reading it only as written read 1 more page but 4 fewer lists.
+    what the blur left of its shape (see framing.SMALL_DIGIT). The classifier reading such a mark
+    both ways (``join``: both_readers) read 7 more of 600 pages and 4 more of 600 lists exactly
+    (seeds 7 and 11, in process); reading it only as written read 1 more page but 4 fewer lists.
+    The mark checker took some such thinned marks for scribbles (a fat 3 or 8 refused as "not a
+    digit", so a page lost a digit it read right); its two checks joined (``join``: _both_checks)
+    read 3 more of 600 pages and 1 more list, and kept not one non-digit more.
     """
-    written = [(index, candidate.crop.as_written) for index, candidate in enumerate(candidates)
-               if candidate.crop.as_written is not None]
-    if not written:
-        return probabilities
-    rows = classifier.probabilities(np.stack([pixels for _index, pixels in written]), **options)
-    joined = probabilities.copy()
-    for (index, _pixels), row in zip(written, rows, strict=True):
-        joined[index] = both_readers(probabilities[index], row)
+    indices, pictures = written
+    if not indices:
+        return values
+    joined = np.array(values, np.float64)
+    for index, output in zip(indices, model.probabilities(pictures, **options), strict=True):
+        joined[index] = join(values[index], output)
     return joined
 
 
-def _check_as_written_too(candidates: list[CandidateCrop], checks: np.ndarray, marks, options: dict) -> np.ndarray:
-    """Return the mark checker's digit probabilities, each thinned small mark's joined with its check as written.
-
-    A small digit that a phone's blur made bold can thin into a shape the checker takes for a
-    scribble (a fat 3 or 8 refused as "not a digit", so a page lost a digit it read right). As
-    the classifier does (see _read_as_written_too), the checker also sees such a mark as
-    written, and the two are joined by their geometric mean: 3 more of 600 pages and 1 more
-    of 600 lists read exactly (seeds 7 and 11, in process), and not one non-digit more kept.
-    """
-    written = [(index, candidate.crop.as_written) for index, candidate in enumerate(candidates)
-               if candidate.crop.as_written is not None]
-    if not written:
-        return checks
-    odds = marks.probabilities(np.stack([pixels for _index, pixels in written]), **options)[:, 0]
-    joined = np.array(checks, np.float64)
-    for (index, _pixels), odd in zip(written, odds, strict=True):
-        joined[index] = math.sqrt(float(joined[index]) * float(odd))
-    return joined
+def _both_checks(check: float, as_written: np.ndarray) -> float:
+    """Return the mark checker's digit probability from both framings: their geometric mean."""
+    return math.sqrt(float(check) * float(as_written[0]))
 
 
 def _join_strips_as_written(strips: list[StripCrop], sequences: dict, sequence_reader) -> None:
     """Let the sequence reader read small bold marks as written too; join both readings where each is one digit.
 
-    As the classifier does (see _read_as_written_too): on seeds 7 and 11 (300 pages and lists
+    As the classifier does (see _as_written_too): on seeds 7 and 11 (300 pages and lists
     each, in process), 5 more pages and 1 more list were read exactly than with the classifier
     alone reading both ways. A mark read as several digits either way keeps its thinned reading.
     """
