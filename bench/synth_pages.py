@@ -64,11 +64,13 @@ def lay_out_number(patches: list[np.ndarray], height: float, rng: np.random.Gene
 
 def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height: float, touching: float = 0.0,
                line_spacing: tuple[float, float] = (1.5, 2.3), number_gap: tuple[float, float] = (1.3, 3.5),
-               tilt_degrees: float = 2.5, stroke: float = 0.0, brush: int | None = None):
+               tilt_degrees: float = 2.5, stroke: float = 0.0, brush: int | None = None,
+               underline: bool = False):
     """Return the ink of a whole page (float 0..1) and the baseline y of each line.
 
     Lines start at uneven indents, run at a slight common tilt, and their baselines wander;
-    ``brush`` redraws every digit with one round brush (a canvas) instead of a pen's strokes.
+    ``brush`` redraws every digit with one round brush (a canvas) instead of a pen's strokes;
+    ``underline`` draws a line under each number of the last line, as under a total.
     """
     rotation_range = 6
     rows = []
@@ -85,12 +87,16 @@ def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height
             numbers.append(lay_out_number(patches, height, rng, touching, baseline_jitter=0.06))
         rows.append(numbers)
     placements, baselines, y = [], [], int(0.2 * height)
+    last_spans = []  # (left, right) of each number on the last line
     for numbers in rows:
         x = int(rng.uniform(0, 1.5) * height)
+        last_spans = []
         for number in numbers:
             for dx, dy, patch in number:
                 placements.append((x + dx, y + dy, patch))
-            x += max(dx + patch.shape[1] for dx, _dy, patch in number) + int(rng.uniform(*number_gap) * height)
+            right = x + max(dx + patch.shape[1] for dx, _dy, patch in number)
+            last_spans.append((x, right))
+            x = right + int(rng.uniform(*number_gap) * height)
         baselines.append(y + height)
         y += int(rng.uniform(*line_spacing) * height)
     shift = max(0, -min(y for _x, y, _patch in placements))  # a tall digit may start above the first line
@@ -99,6 +105,8 @@ def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height
     baselines = [baseline + shift for baseline in baselines]
     width = max(x + patch.shape[1] for x, _y, patch in placements) + int(0.2 * height)
     page_height = max(y + patch.shape[0] for _x, y, patch in placements) + int(0.3 * height)
+    if underline:
+        page_height = max(page_height, int(baselines[-1] + 0.6 * height))
     slope = np.tan(np.deg2rad(rng.uniform(-tilt_degrees, tilt_degrees)))
     lift = int(abs(slope) * width) + 2
     ink = np.zeros((page_height + 2 * lift, width), np.float32)
@@ -106,25 +114,44 @@ def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height
         top = y + lift + int(round(slope * x))
         region = ink[top:top + patch.shape[0], x:x + patch.shape[1]]
         np.maximum(region, patch[:region.shape[0], :region.shape[1]], out=region)
+    if underline:
+        _underline(ink, [(start + left, end + left) for start, end in last_spans], baselines[-1] + lift, slope,
+                   height, brush, rng)
     return ink, [baseline + lift for baseline in baselines]
+
+
+def _underline(ink: np.ndarray, spans: list[tuple[int, int]], baseline: int, slope: float, height: float,
+               brush: int | None, rng: np.random.Generator) -> None:
+    """Draw a level stroke under each span, in place: from a little before it to a little after, a little
+    under the baseline (touching the lowest digits or clear of them), with the pen's or the brush's width."""
+    for left, right in spans:
+        start = max(0, int(left - rng.uniform(0.0, 0.3) * height))
+        end = min(ink.shape[1] - 1, int(right + rng.uniform(0.0, 0.3) * height))
+        drop = rng.uniform(0.05, 0.3) * height
+        rise = rng.normal(0, 0.03) * height
+        thickness = brush if brush is not None else max(1, int(round(rng.uniform(0.07, 0.12) * height)))
+        first = (start, int(round(baseline + slope * start + drop)))
+        last = (end, int(round(baseline + slope * end + drop + rise)))
+        cv2.line(ink, first, last, 1.0, thickness, cv2.LINE_AA)
 
 
 def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
                   number_gap: tuple[float, float] = (1.3, 3.5), squared: bool = False,
                   on_desk: bool = False, close_up: bool = False, sharp_shadow: bool = False,
-                  wide_margin: bool = False) -> bytes:
+                  wide_margin: bool = False, underlined: bool = False) -> bytes:
     """A phone photo of a page of handwritten numbers (maybe ruled, lines under the digits), as JPEG.
 
     ``squared`` writes them on squared paper instead, as in a maths exercise book; ``on_desk``
     photographs the sheet lying on a desk, seen at an angle, the desk around it in the photo,
     and ``close_up`` (with it) from close, so that the photo cuts the sheet on one or two sides;
     ``sharp_shadow`` casts a darker shadow with a sharper edge across the page; ``wide_margin``
-    writes the numbers small on a large page, 6-12 digit heights of paper round them.
+    writes the numbers small on a large page, 6-12 digit heights of paper round them;
+    ``underlined`` draws a line under each number of the last line, as under a total.
     """
     height = float(rng.uniform(28, 90))
     stroke = rng.choice([-0.03, 0.0, 0.0, 0.04, 0.07])
     ink, baselines = write_page(layout, digits28, rng, height=height, touching=touching, stroke=stroke,
-                                number_gap=number_gap)
+                                number_gap=number_gap, underline=underlined)
     margin = int(rng.uniform(*((6, 12) if wide_margin else (0.3, 1.5))) * height) + 6
     ink = np.pad(ink, margin)
     page = np.ones((*ink.shape, 3), np.float32) * (np.array(PAPERS[rng.choice(list(PAPERS))], np.float32)
@@ -206,10 +233,15 @@ def draw_squares(page: np.ndarray, digit_height: float, rng: np.random.Generator
 
 
 def canvas_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
-                size: tuple[int, int] = (560, 420), number_gap: tuple[float, float] = (1.2, 2.0)) -> bytes:
-    """A drawing on a canvas (black strokes on a transparent background) of one or more lines, as PNG."""
+                size: tuple[int, int] = (560, 420), number_gap: tuple[float, float] = (1.2, 2.0),
+                underlined: bool = False) -> bytes:
+    """A drawing on a canvas (black strokes on a transparent background) of one or more lines, as PNG.
+
+    ``underlined`` draws a line under each number of the last line, as under a total.
+    """
     height = float(rng.uniform(60, 110))
     brush = int(rng.uniform(0.06, 0.16) * height * 2.2) // 2 + 3
     ink, _baselines = write_page(layout, digits28, rng, height=height, touching=touching, brush=brush,
-                                 line_spacing=(1.3, 1.8), number_gap=number_gap, tilt_degrees=2)
+                                 line_spacing=(1.3, 1.8), number_gap=number_gap, tilt_degrees=2,
+                                 underline=underlined)
     return canvas_png(ink, size, rng)

@@ -17,6 +17,7 @@ import numpy as np
 
 from digits.preprocess.lines import find_lines, writing_height
 from digits.preprocess.segment import Box, Group, box_around, box_union, digit_marks, find_pieces
+from digits.preprocess.underlines import erase_underlines
 
 # Two neighbouring marks may be one digit when the gap between them is at most this share of
 # the digits' height and together they are at most this many times as wide as tall; reading
@@ -81,6 +82,11 @@ def lay_out(mask: np.ndarray) -> list[LineLayout]:
     pieces, labels = find_pieces(mask)
     if not pieces:
         return []
+    without_underlines = erase_underlines(mask, pieces, labels)
+    if without_underlines is not None:
+        pieces, labels = find_pieces(without_underlines)
+        if not pieces:
+            return []
     lines = find_lines(pieces, labels)
     page_height = writing_height(pieces)
     rows_of = {piece.label: (piece.box.y, piece.box.bottom) for line in lines for piece in line.pieces}
