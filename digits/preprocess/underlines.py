@@ -48,7 +48,7 @@ def erase_underlines(mask: np.ndarray, pieces: list[Piece], labels: np.ndarray) 
         return None
     height = writing_height(pieces)
     shortest = int(SHORT_UNDERLINE * height)
-    if shortest < 12:
+    if shortest < 12:  # writing a few pixels tall: a line and a stroke cannot be told apart
         return None
     erased = None
     for piece in pieces:
