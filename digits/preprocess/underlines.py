@@ -57,9 +57,11 @@ def erase_underlines(mask: np.ndarray, pieces: list[Piece], labels: np.ndarray) 
         x, y, w, h = piece.box
         # The writing an underline is under may be a piece of its own, above it or wider.
         top, side = max(0, y - int(ABOVE * height)), int(BESIDE * height)
-        window = (slice(top, y + h), slice(max(0, x - side), min(mask.shape[1], x + w + side)))
-        own = np.where(labels[window] == piece.label, 255, 0).astype(np.uint8)
-        band = _underline_band(own, mask[window] > 0, height)
+        left = max(0, x - side)
+        window = (slice(top, y + h), slice(left, min(mask.shape[1], x + w + side)))
+        # The straight runs are sought in the piece's own box only: it alone holds its ink.
+        own = np.where(labels[y:y + h, x:x + w] == piece.label, 255, 0).astype(np.uint8)
+        band = _underline_band(own, (x - left, y - top), mask[window] > 0, height)
         if band is None:
             continue
         if erased is None:
@@ -68,18 +70,23 @@ def erase_underlines(mask: np.ndarray, pieces: list[Piece], labels: np.ndarray) 
     return erased
 
 
-def _underline_band(own: np.ndarray, ink: np.ndarray, height: float) -> np.ndarray | None:
-    """Return the pixels of a piece's underline to erase, or None where it holds none.
+def _underline_band(own: np.ndarray, offset: tuple[int, int], ink: np.ndarray, height: float) -> np.ndarray | None:
+    """Return the pixels of a piece's underline to erase (in ``ink``'s window), or None where it holds none.
 
-    ``own``: the piece's mask (uint8) in a window reaching above it; ``ink``: all ink there.
+    ``own``: the piece's mask (uint8) in its box, at ``offset`` (columns, rows) in a window
+    reaching above and beside it; ``ink``: all ink in that window.
     """
     shortest = int(SHORT_UNDERLINE * height)
+    # A quick test first, so most digits cost a row count: a level run needs a few rows that
+    # together hold that much ink.
+    per_row = np.count_nonzero(own, axis=1)
+    if len(per_row) < WANDER or np.convolve(per_row, np.ones(WANDER), "valid").max() < shortest:
+        return None
     thickened = cv2.dilate(own, np.ones((WANDER, 1), np.uint8))
-    runs = cv2.morphologyEx(thickened, cv2.MORPH_OPEN, np.ones((1, shortest), np.uint8))
-    # Long: straight for the whole length at once, not a chain of shorter straight stretches
-    # (the gently curved base of a wide 2).
-    long_runs = cv2.morphologyEx(thickened, cv2.MORPH_OPEN, np.ones((1, int(UNDERLINE_LENGTH * height)), np.uint8))
+    runs = _opened(thickened, shortest)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    if count < 2:
+        return None
     band = None
     for index in range(1, count):
         if stats[index, cv2.CC_STAT_WIDTH] < shortest:
@@ -87,17 +94,20 @@ def _underline_band(own: np.ndarray, ink: np.ndarray, height: float) -> np.ndarr
         ys, xs = np.nonzero((labels == index) & (own > 0))
         if len(xs) < shortest:
             continue
+        xs, ys = xs + offset[0], ys + offset[1]
         slope, intercept = np.polyfit(xs, ys, 1)
         thickness = float(np.percentile(np.bincount(xs)[np.unique(xs)], 20))
         if abs(slope) > UNDERLINE_SLOPE or thickness > UNDERLINE_THICKNESS * height:
             continue
         half = thickness / 2 + 1.5
         first, last = int(xs.min()), int(xs.max())
-        short = not long_runs[labels == index].any()
+        # Long: straight for the whole length at once, not a chain of shorter straight
+        # stretches (the gently curved base of a wide 2).
+        short = _longest_level_run(labels, stats[index], index) < int(UNDERLINE_LENGTH * height)
         above, below = _ink_above_and_below(ink, slope, intercept, half, height)
         if not (above[first:last + 1].any() and below.sum() < 0.25 * above.sum()):
             continue
-        line = _line_pixels(own.shape, slope, intercept, half, int(first - thickness), int(last + thickness))
+        line = _line_pixels(ink.shape, slope, intercept, half, int(first - thickness), int(last + thickness))
         if (short or not _several_digits_above(ink, line, above, first, last, height)) and not _reaches_past(
                 above, first, last, height):
             continue
@@ -109,6 +119,21 @@ def _underline_band(own: np.ndarray, ink: np.ndarray, height: float) -> np.ndarr
         line[:, _crossed(ink, line)] = 0
         band = line if band is None else np.maximum(band, line)
     return band
+
+
+def _opened(mask: np.ndarray, length: int) -> np.ndarray:
+    """Return the level runs at least ``length`` long: an opening with nothing beyond the box's edges."""
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, length), np.uint8),
+                            borderType=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _longest_level_run(labels: np.ndarray, stats: np.ndarray, index: int) -> int:
+    """Return the longest stretch of one row that a straight run's component fills without a break."""
+    left, top, width, height = (int(value) for value in stats[:4])
+    rows = np.pad((labels[top:top + height, left:left + width] == index).astype(np.int8), ((0, 0), (1, 1)))
+    steps = np.diff(rows, axis=1)
+    starts, ends = np.nonzero(steps == 1), np.nonzero(steps == -1)
+    return int((ends[1] - starts[1]).max()) if len(starts[1]) else 0
 
 
 def _ink_above_and_below(ink: np.ndarray, slope: float, intercept: float, half: float,
@@ -145,10 +170,14 @@ def _several_digits_above(ink: np.ndarray, line: np.ndarray, above: np.ndarray, 
 def _line_pixels(shape: tuple[int, int], slope: float, intercept: float, half: float,
                  first: int, last: int) -> np.ndarray:
     """Return a mask of the pixels within ``half`` rows of a line, between two columns."""
-    rows, columns = np.mgrid[0:shape[0], 0:shape[1]]
-    near = np.abs(rows - (slope * columns + intercept)) <= half
-    near &= (columns >= first) & (columns <= last)
-    return near.astype(np.uint8)
+    near = np.zeros(shape, np.uint8)
+    first, last = max(first, 0), min(last, shape[1] - 1)
+    if last < first:
+        return near
+    columns = np.arange(first, last + 1)
+    rows = np.arange(shape[0])[:, None]
+    near[:, first:last + 1] = np.abs(rows - (slope * columns + intercept)) <= half
+    return near
 
 
 def _crossed(ink: np.ndarray, line: np.ndarray) -> np.ndarray:
