@@ -81,20 +81,23 @@ def score(tally: Tally, expected: str, got: str, seconds: float) -> bool:
 def make_case(kind: str, rng: np.random.Generator, images: np.ndarray, labels: np.ndarray,
               number_gap: tuple[float, float] | None = None, squared: bool = False,
               on_desk: bool = False, close_up: bool = False, sharp_shadow: bool = False,
-              wide_margin: bool = False, underlined: bool = False) -> tuple[bytes, str, list[int]]:
+              wide_margin: bool = False, underlined: bool = False, *,
+              framed: bool = False) -> tuple[bytes, str, list[int]]:
     """Return (picture bytes, expected text, the MNIST test rows it shows) for one picture of a kind.
 
     ``number_gap`` overrides its spacing; ``squared`` photographs it on squared paper and
     ``on_desk`` as a sheet on a desk seen at an angle, ``close_up`` from close, the sheet cut
     by the photo's edge, ``sharp_shadow`` under a darker shadow with a sharper edge, ``wide_margin``
     written small on a large page (photographed kinds); ``underlined`` draws a line under each
-    number of the last line (every kind).
+    number of the last line and ``framed`` a box or a ring round each (every kind).
     """
     render, lines, numbers, digits, touching = KINDS[kind]
     layout = choose_numbers(rng, labels, int(rng.integers(lines[0], lines[1] + 1)), numbers, digits)
     options = {} if number_gap is None else {"number_gap": number_gap}
     if underlined:
         options["underlined"] = True
+    if framed:
+        options["framed"] = True
     if render is photo_of_page:
         options.update({name: True for name, wanted in (("squared", squared), ("on_desk", on_desk or close_up),
                                                         ("close_up", close_up), ("sharp_shadow", sharp_shadow),
@@ -134,6 +137,8 @@ def main() -> int:
                         help="write the numbers small on a large page: 6-12 digit heights of paper round them")
     parser.add_argument("--underlined", action="store_true",
                         help="draw a line under each number of the last line, as under a total")
+    parser.add_argument("--framed", action="store_true",
+                        help="draw a box or a ring round each number of the last line, as round an answer")
     args = parser.parse_args()
     ensure_mnist_csvs(TRAIN_CSV, TEST_CSV, log=lambda message: None)
     test = read_csv(TEST_CSV)
@@ -153,7 +158,7 @@ def main() -> int:
             for index in range(args.count):
                 data, expected, rows = make_case(kind, rng, images, test.labels, number_gap, args.squared,
                                                   args.on_desk, args.close_up, args.sharp_shadow, args.wide_margin,
-                                                  args.underlined)
+                                                  args.underlined, framed=args.framed)
                 status, body, seconds = read(data)
                 got = body.get("text", "") if status == 200 else f"<{status}>"
                 exact = score(tally, expected, got, seconds)

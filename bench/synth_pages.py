@@ -65,12 +65,13 @@ def lay_out_number(patches: list[np.ndarray], height: float, rng: np.random.Gene
 def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height: float, touching: float = 0.0,
                line_spacing: tuple[float, float] = (1.5, 2.3), number_gap: tuple[float, float] = (1.3, 3.5),
                tilt_degrees: float = 2.5, stroke: float = 0.0, brush: int | None = None,
-               underline: bool = False):
+               underline: bool = False, frame: bool = False):
     """Return the ink of a whole page (float 0..1) and the baseline y of each line.
 
     Lines start at uneven indents, run at a slight common tilt, and their baselines wander;
     ``brush`` redraws every digit with one round brush (a canvas) instead of a pen's strokes;
-    ``underline`` draws a line under each number of the last line, as under a total.
+    ``underline`` draws a line under each number of the last line, as under a total, and
+    ``frame`` a box or a ring round each, as round an answer.
     """
     rotation_range = 6
     rows = []
@@ -99,12 +100,13 @@ def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height
             x = right + int(rng.uniform(*number_gap) * height)
         baselines.append(y + height)
         y += int(rng.uniform(*line_spacing) * height)
-    shift = max(0, -min(y for _x, y, _patch in placements))  # a tall digit may start above the first line
-    left = max(0, -min(x for x, _y, _patch in placements))
+    room = int(0.8 * height) if frame else 0  # paper for the frames round the numbers
+    shift = max(0, -min(y for _x, y, _patch in placements)) + room  # a tall digit may start above the first line
+    left = max(0, -min(x for x, _y, _patch in placements)) + room
     placements = [(x + left, y + shift, patch) for x, y, patch in placements]
     baselines = [baseline + shift for baseline in baselines]
-    width = max(x + patch.shape[1] for x, _y, patch in placements) + int(0.2 * height)
-    page_height = max(y + patch.shape[0] for _x, y, patch in placements) + int(0.3 * height)
+    width = max(x + patch.shape[1] for x, _y, patch in placements) + int(0.2 * height) + room
+    page_height = max(y + patch.shape[0] for _x, y, patch in placements) + int(0.3 * height) + room
     if underline:
         page_height = max(page_height, int(baselines[-1] + 0.6 * height))
     slope = np.tan(np.deg2rad(rng.uniform(-tilt_degrees, tilt_degrees)))
@@ -117,6 +119,9 @@ def write_page(layout, digits28: np.ndarray, rng: np.random.Generator, *, height
     if underline:
         _underline(ink, [(start + left, end + left) for start, end in last_spans], baselines[-1] + lift, slope,
                    height, brush, rng)
+    if frame:
+        _frame(ink, [(start + left, end + left) for start, end in last_spans], baselines[-1] + lift, slope,
+               height, brush, rng)
     return ink, [baseline + lift for baseline in baselines]
 
 
@@ -135,10 +140,29 @@ def _underline(ink: np.ndarray, spans: list[tuple[int, int]], baseline: int, slo
         cv2.line(ink, first, last, 1.0, thickness, cv2.LINE_AA)
 
 
+def _frame(ink: np.ndarray, spans: list[tuple[int, int]], baseline: int, slope: float, height: float,
+           brush: int | None, rng: np.random.Generator) -> None:
+    """Draw a box or a ring round each span, in place: a little above the tallest digits and under the
+    baseline (touching the digits or clear of them), with the pen's or the brush's width."""
+    for left, right in spans:
+        thickness = brush if brush is not None else max(1, int(round(rng.uniform(0.06, 0.12) * height)))
+        top, bottom = -rng.uniform(1.15, 1.35) * height, rng.uniform(0.15, 0.3) * height
+        left, right = left - rng.uniform(0.15, 0.5) * height, right + rng.uniform(0.15, 0.5) * height
+        if rng.random() < 0.5:  # a box, its corners where a hand puts them
+            corners = [(x + rng.normal(0, 0.04) * height, baseline + slope * x + y + rng.normal(0, 0.04) * height)
+                       for x, y in ((left, top), (right, top), (right, bottom), (left, bottom))]
+            cv2.polylines(ink, [np.round(corners).astype(np.int32)], True, 1.0, thickness, cv2.LINE_AA)
+        else:  # a ring round the number
+            centre = ((left + right) / 2, baseline + slope * (left + right) / 2 + (top + bottom) / 2)
+            axes = ((right - left) / 2 + 0.2 * height, (bottom - top) / 2 + 0.15 * height)
+            cv2.ellipse(ink, tuple(np.round(centre).astype(int).tolist()), tuple(np.round(axes).astype(int).tolist()),
+                        float(np.degrees(np.arctan(slope))), 0, 360, 1.0, thickness, cv2.LINE_AA)
+
+
 def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
                   number_gap: tuple[float, float] = (1.3, 3.5), squared: bool = False,
                   on_desk: bool = False, close_up: bool = False, sharp_shadow: bool = False,
-                  wide_margin: bool = False, underlined: bool = False) -> bytes:
+                  wide_margin: bool = False, underlined: bool = False, framed: bool = False) -> bytes:
     """A phone photo of a page of handwritten numbers (maybe ruled, lines under the digits), as JPEG.
 
     ``squared`` writes them on squared paper instead, as in a maths exercise book; ``on_desk``
@@ -146,12 +170,13 @@ def photo_of_page(layout, digits28: np.ndarray, rng: np.random.Generator, touchi
     and ``close_up`` (with it) from close, so that the photo cuts the sheet on one or two sides;
     ``sharp_shadow`` casts a darker shadow with a sharper edge across the page; ``wide_margin``
     writes the numbers small on a large page, 6-12 digit heights of paper round them;
-    ``underlined`` draws a line under each number of the last line, as under a total.
+    ``underlined`` draws a line under each number of the last line, as under a total, and
+    ``framed`` a box or a ring round each, as round an answer.
     """
     height = float(rng.uniform(28, 90))
     stroke = rng.choice([-0.03, 0.0, 0.0, 0.04, 0.07])
     ink, baselines = write_page(layout, digits28, rng, height=height, touching=touching, stroke=stroke,
-                                number_gap=number_gap, underline=underlined)
+                                number_gap=number_gap, underline=underlined, frame=framed)
     margin = int(rng.uniform(*((6, 12) if wide_margin else (0.3, 1.5))) * height) + 6
     ink = np.pad(ink, margin)
     page = np.ones((*ink.shape, 3), np.float32) * (np.array(PAPERS[rng.choice(list(PAPERS))], np.float32)
@@ -234,14 +259,15 @@ def draw_squares(page: np.ndarray, digit_height: float, rng: np.random.Generator
 
 def canvas_page(layout, digits28: np.ndarray, rng: np.random.Generator, touching: float = 0.0,
                 size: tuple[int, int] = (560, 420), number_gap: tuple[float, float] = (1.2, 2.0),
-                underlined: bool = False) -> bytes:
+                underlined: bool = False, framed: bool = False) -> bytes:
     """A drawing on a canvas (black strokes on a transparent background) of one or more lines, as PNG.
 
-    ``underlined`` draws a line under each number of the last line, as under a total.
+    ``underlined`` draws a line under each number of the last line, as under a total, and
+    ``framed`` a box or a ring round each, as round an answer.
     """
     height = float(rng.uniform(60, 110))
     brush = int(rng.uniform(0.06, 0.16) * height * 2.2) // 2 + 3
     ink, _baselines = write_page(layout, digits28, rng, height=height, touching=touching, brush=brush,
                                  line_spacing=(1.3, 1.8), number_gap=number_gap, tilt_degrees=2,
-                                 underline=underlined)
+                                 underline=underlined, frame=framed)
     return canvas_png(ink, size, rng)

@@ -68,7 +68,11 @@ class Line:
 
 def writing_height(pieces: list[Piece]) -> float:
     """Return the typical height of the digits: the median of the pieces that are not mere parts."""
-    heights = np.array([piece.box.height for piece in pieces], float)
+    return typical_height(np.array([piece.box.height for piece in pieces], float))
+
+
+def typical_height(heights: np.ndarray) -> float:
+    """Return the typical height of the digits among the heights of pieces (not empty)."""
     top = np.percentile(heights, 90)
     return float(np.median(heights[heights >= 0.5 * top]))
 
