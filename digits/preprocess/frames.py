@@ -5,9 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digits.errors import PictureError
 from digits.preprocess.lines import typical_height
-from digits.preprocess.segment import Piece, find_pieces
+from digits.preprocess.segment import Piece
 
 # A frame is a closed stroke round writing. It is at least this many digit heights tall (a
 # digit's own loop, a 0, is a digit tall)...
@@ -45,21 +44,7 @@ OTHERS = 0.3
 GAP = 0.15
 
 
-def erase_frames(mask: np.ndarray) -> np.ndarray:
-    """Return the ink mask with the frames round writing erased (the mask itself where there are none).
-
-    Sought before ruled lines are erased, which would take a thin frame's level sides and leave
-    its upright ones, to be read as 1s; a frame drawn across a ruled line is found by
-    erase_frames_of once the line is gone.
-    """
-    try:
-        pieces, labels = find_pieces(mask)
-    except PictureError:  # too many marks to read: the layout will say so
-        return mask
-    return erase_frames_of(mask, pieces, labels)
-
-
-def erase_frames_of(mask: np.ndarray, pieces: list[Piece], labels: np.ndarray) -> np.ndarray:
+def erase_frames(mask: np.ndarray, pieces: list[Piece], labels: np.ndarray) -> np.ndarray:
     """Return the ink mask with the frames among its pieces erased (the mask itself where there are none).
 
     A frame lies within the picture: a piece that reaches its edge is not one (ruled lines run
@@ -107,7 +92,7 @@ def _outline(own: np.ndarray, ink: np.ndarray, height: float) -> np.ndarray | No
     ``own``: the piece's mask (uint8) in its box; ``ink``: all ink in that box.
     """
     gap = int(GAP * height) // 2 * 2 + 1  # odd: an even element's closing shifts the strokes
-    closed = cv2.morphologyEx(own, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
+    closed = cv2.morphologyEx(own, cv2.MORPH_CLOSE, np.ones((gap, gap), np.uint8))
     closed = np.pad(closed, 1)  # the box's edge is outside
     contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     filled = np.zeros_like(closed)
@@ -118,6 +103,10 @@ def _outline(own: np.ndarray, ink: np.ndarray, height: float) -> np.ndarray | No
         return None
     areas = stats[:, cv2.CC_STAT_AREA]
     big = [index for index in range(1, count) if areas[index] >= FRAME_HOLE_SHARE * areas[1:].max()]
+    # A quick test first, so most loops cost no more: a hole reaches the ink round it by at most
+    # the closing's width, and an inside is FRAME_INSIDE tall.
+    if stats[big, cv2.CC_STAT_HEIGHT].max() < FRAME_INSIDE * height - gap - 2:
+        return None
     # A hole reaches to the ink: where the closing joined a digit to the frame, the paper between
     # them belongs to it. And the outside too, where the closing filled a dent in the frame's edge.
     edge = np.pad(own, 1) > 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digits.preprocess.frames import erase_frames_of
+from digits.preprocess.frames import erase_frames
 from digits.preprocess.lines import find_lines, writing_height
 from digits.preprocess.segment import Box, Group, box_around, box_union, digit_marks, find_pieces
 from digits.preprocess.underlines import erase_underlines
@@ -83,7 +83,7 @@ def lay_out(mask: np.ndarray) -> list[LineLayout]:
     pieces, labels = find_pieces(mask)
     if not pieces:
         return []
-    without_frames = erase_frames_of(mask, pieces, labels)
+    without_frames = erase_frames(mask, pieces, labels)
     if without_frames is not mask:
         mask = without_frames
         pieces, labels = find_pieces(mask)

@@ -19,7 +19,6 @@ from digits.config import IMAGE_SIDE
 from digits.errors import PictureError
 from digits.preprocess.decode import WORKING_SIDE, Decoded, decode_picture, rgba_from_array
 from digits.preprocess.desk import around_the_desk, box_of_sheet, surround_of_sheet
-from digits.preprocess.frames import erase_frames
 from digits.preprocess.framing import DigitCrop, LineCrops, already_mnist, frame_page, moved_by
 from digits.preprocess.ink import InkMasks, grey_of_picture, ink_map_and_closing, shrink, threshold_ink, to_grey
 from digits.preprocess.layout import LineLayout, lay_out
@@ -88,11 +87,6 @@ def _leave_out_the_surround(page: PageWork) -> None:
     page.sheet = box_of_sheet(around, page.mask)
 
 
-def _erase_frames(page: PageWork) -> None:
-    if page.mask.any():
-        page.mask = erase_frames(page.mask)
-
-
 def _erase_ruled_lines(page: PageWork) -> None:
     if not page.mask.any():
         return
@@ -128,7 +122,6 @@ STEPS: tuple[tuple[str, Callable[[PageWork], None]], ...] = (
     ("ink map: polarity, light and shadows", _ink_map),
     ("threshold: hysteresis over the paper's grain", _threshold),
     ("leave out the desk around the sheet", _leave_out_the_surround),
-    ("erase frames round writing", _erase_frames),
     ("erase ruled lines", _erase_ruled_lines),
     ("cut thin bridges", _cut_thin_bridges),
     ("lay out: lines, numbers, marks, cuts where digits touch", _lay_out),
@@ -148,7 +141,7 @@ def run_steps(page: PageWork, on_step: StepHook = None) -> PageWork:
 def ink_mask(ink: np.ndarray) -> np.ndarray:
     """Return the binary mask of ink pixels (uint8 0/255) with ruled lines and their bridges removed."""
     page = PageWork(grey=np.zeros((0, 0), np.float32), width=0, height=0, ink=ink)
-    for step in (_threshold, _erase_frames, _erase_ruled_lines, _cut_thin_bridges):
+    for step in (_threshold, _erase_ruled_lines, _cut_thin_bridges):
         step(page)
     return page.mask
 
