@@ -91,43 +91,13 @@ def _outline(own: np.ndarray, ink: np.ndarray, height: float) -> np.ndarray | No
 
     ``own``: the piece's mask (uint8) in its box; ``ink``: all ink in that box.
     """
-    gap = int(GAP * height) // 2 * 2 + 1  # odd: an even element's closing shifts the strokes
-    closed = cv2.morphologyEx(own, cv2.MORPH_CLOSE, np.ones((gap, gap), np.uint8))
-    closed = np.pad(closed, 1)  # the box's edge is outside
-    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    filled = np.zeros_like(closed)
-    cv2.drawContours(filled, contours, -1, 255, cv2.FILLED)
-    holes = ((filled > 0) & (closed == 0)).astype(np.uint8)
-    count, hole_labels, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
-    if count < 2:
+    found = _holes(own, height)
+    if found is None:
         return None
-    areas = stats[:, cv2.CC_STAT_AREA]
-    big = [index for index in range(1, count) if areas[index] >= FRAME_HOLE_SHARE * areas[1:].max()]
-    # A quick test first, so most loops cost no more: a hole reaches the ink round it by at most
-    # the closing's width, and an inside is FRAME_INSIDE tall.
-    if stats[big, cv2.CC_STAT_HEIGHT].max() < FRAME_INSIDE * height - gap - 2:
-        return None
-    # A hole reaches to the ink: where the closing joined a digit to the frame, the paper between
-    # them belongs to it. And the outside too, where the closing filled a dent in the frame's edge.
+    filled, hole_labels, big = found
     edge = np.pad(own, 1) > 0
-    _count, paper = cv2.connectedComponents(((filled > 0) & ~edge).astype(np.uint8), connectivity=4)
-    paper_of = {index: np.unique(paper[hole_labels == index]) for index in big}
-    inner = np.unique(np.concatenate(list(paper_of.values())))
-    dents = np.unique(paper[cv2.dilate(np.where(filled > 0, 0, 255).astype(np.uint8), np.ones((3, 3))) > 0])
-    outside = (filled == 0) | np.isin(paper, np.setdiff1d(dents, [0, *inner]))
-    to_outside = _distance_to(outside)
-    # The frame's width: from its outer edge to its inside, along most of its length (where a
-    # digit touches it, the digit's ink lies between).
-    to_holes = _distance_to(np.isin(paper, inner))
-    width = float(np.median(to_holes[edge & (to_outside <= 1.5)]))
-    # Its inside holds writing: ink apart from the outline, in the hole or at its edge, and mostly
-    # no nearer the outside than the frame's width (a bold 0's thick side is its outer edge too;
-    # a digit touching the frame from inside keeps a bit of it; the paper a digit outside a
-    # frame closes off against it holds none).
-    rest = (np.pad(ink, 1) > 0) & ~(edge & (to_outside + to_holes <= width + 2))
-    found, rest_labels, rest_boxes, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
-    near_outside = np.bincount(rest_labels[rest & (to_outside < width)], minlength=found)
-    rest_boxes[near_outside > OUTER_SHARE * rest_boxes[:, cv2.CC_STAT_AREA], cv2.CC_STAT_HEIGHT] = 0
+    paper, paper_of, to_outside, to_holes, width = _sides(edge, filled, hole_labels, big)
+    rest_labels, rest_boxes = _apart_from_the_outline(np.pad(ink, 1) > 0, edge, to_outside, to_holes, width)
     regions = {index: np.isin(paper, paper_of[index]) for index in big}
     writing = {index: _writing_at(regions[index], rest_labels, rest_boxes, ENCLOSED * height) for index in big}
     spans = {index: _span(regions[index]) for index in big}
@@ -140,9 +110,8 @@ def _outline(own: np.ndarray, ink: np.ndarray, height: float) -> np.ndarray | No
     inside = np.logical_or.reduce([regions[index] for index in framing])
     if np.count_nonzero(inside) < FRAME_HOLE * (bottom - top) * (right - left):
         return None
-    to_inside = _distance_to(inside)
     # The frame's own stroke lies between the two: its pixels are within its width of both.
-    outline = edge & (to_outside + to_inside <= width + 2)
+    outline = edge & (to_outside + _distance_to(inside) <= width + 2)
     # A frame goes round its inside: its outline lies beside it (the outer strokes of touching
     # digits round the paper between them reach far beyond it)...
     reach = width + 2
@@ -150,27 +119,86 @@ def _outline(own: np.ndarray, ink: np.ndarray, height: float) -> np.ndarray | No
     near[max(0, int(top - reach)):int(bottom + reach), max(0, int(left - reach)):int(right + reach)] = True
     if np.count_nonzero(outline & near) < BESIDE * np.count_nonzero(outline):
         return None
-    # ...and round the writing (a digit written into a neighbour's loop, in touching digits,
-    # reaches out of it; one touching a frame keeps a bit of the frame, ``reach``).
-    rows, columns = np.nonzero(outline)
-    held = np.unique(np.concatenate([writing[index] for index in framing]))
-    boxes = rest_boxes[held]
-    held = held[(boxes[:, cv2.CC_STAT_TOP] >= rows.min() - reach)
-                & (boxes[:, cv2.CC_STAT_TOP] + boxes[:, cv2.CC_STAT_HEIGHT] <= rows.max() + 1 + reach)
-                & (boxes[:, cv2.CC_STAT_LEFT] >= columns.min() - reach)
-                & (boxes[:, cv2.CC_STAT_LEFT] + boxes[:, cv2.CC_STAT_WIDTH] <= columns.max() + 1 + reach)
-                & (boxes[:, cv2.CC_STAT_HEIGHT] >= FILLS * (bottom - top))]
-    if not len(held):
-        return None
-    if _solidity(outline | inside | np.isin(rest_labels, held)) < SOLIDITY:
+    held = _held(np.unique(np.concatenate([writing[index] for index in framing])), rest_boxes, outline, reach,
+                 bottom - top)
+    if not len(held) or _solidity(outline | inside | np.isin(rest_labels, held)) < SOLIDITY:
         return None
     outline = outline[1:-1, 1:-1]
     # What is left of the piece and small is the frame's too: a corner, the double stroke where
     # two frames meet. (A digit that touched the frame is left whole but for its tip.)
-    found, left_over, boxes, _ = cv2.connectedComponentsWithStats(((own > 0) & ~outline).astype(np.uint8),
-                                                                  connectivity=8)
+    _found, left_over, boxes, _ = cv2.connectedComponentsWithStats(((own > 0) & ~outline).astype(np.uint8),
+                                                                   connectivity=8)
     small = np.flatnonzero(boxes[:, cv2.CC_STAT_HEIGHT] < REMNANT * rest_boxes[held, cv2.CC_STAT_HEIGHT].max())
     return outline | np.isin(left_over, small[small > 0])
+
+
+def _holes(own: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray, list[int]] | None:
+    """Return the piece filled (padded by a pixel), its holes' labels and the big holes, or None where
+    none is tall enough to be a frame's inside."""
+    gap = int(GAP * height) // 2 * 2 + 1  # odd: an even element's closing shifts the strokes
+    closed = cv2.morphologyEx(own, cv2.MORPH_CLOSE, np.ones((gap, gap), np.uint8))
+    closed = np.pad(closed, 1)  # the box's edge is outside
+    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros_like(closed)
+    cv2.drawContours(filled, contours, -1, 255, cv2.FILLED)
+    holes = ((filled > 0) & (closed == 0)).astype(np.uint8)
+    count, hole_labels, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
+    if count < 2:
+        return None
+    areas = stats[:, cv2.CC_STAT_AREA]
+    big = [index for index in range(1, count) if areas[index] >= FRAME_HOLE_SHARE * areas[1:].max()]
+    # A quick test, so most loops cost no more: a hole reaches the ink round it by at most the
+    # closing's width, and an inside is FRAME_INSIDE tall.
+    if stats[big, cv2.CC_STAT_HEIGHT].max() < FRAME_INSIDE * height - gap - 2:
+        return None
+    return filled, hole_labels, big
+
+
+def _sides(edge: np.ndarray, filled: np.ndarray, hole_labels: np.ndarray, big: list[int]
+           ) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray, np.ndarray, float]:
+    """Return the paper round the piece's ink (labels), each big hole's paper labels, the distance of
+    every pixel to the outside and to the holes, and the frame's width."""
+    # A hole reaches to the ink: where the closing joined a digit to the frame, the paper between
+    # them belongs to it. And the outside too, where the closing filled a dent in the frame's edge.
+    _count, paper = cv2.connectedComponents(((filled > 0) & ~edge).astype(np.uint8), connectivity=4)
+    paper_of = {index: np.unique(paper[hole_labels == index]) for index in big}
+    inner = np.unique(np.concatenate(list(paper_of.values())))
+    dents = np.unique(paper[cv2.dilate(np.where(filled > 0, 0, 255).astype(np.uint8), np.ones((3, 3))) > 0])
+    to_outside = _distance_to((filled == 0) | np.isin(paper, np.setdiff1d(dents, [0, *inner])))
+    # The frame's width: from its outer edge to its inside, along most of its length (where a
+    # digit touches it, the digit's ink lies between).
+    to_holes = _distance_to(np.isin(paper, inner))
+    width = float(np.median(to_holes[edge & (to_outside <= 1.5)]))
+    return paper, paper_of, to_outside, to_holes, width
+
+
+def _apart_from_the_outline(ink: np.ndarray, edge: np.ndarray, to_outside: np.ndarray, to_holes: np.ndarray,
+                            width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the labels and boxes of the ink apart from a frame's outline, the height of those mostly
+    nearer the outside than the frame's width set to 0.
+
+    (A bold 0's thick side is its outer edge too; a digit touching the frame from inside keeps a
+    bit of it; the paper a digit outside a frame closes off against it holds no such ink.)
+    """
+    rest = ink & ~(edge & (to_outside + to_holes <= width + 2))
+    found, labels, boxes, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    near_outside = np.bincount(labels[rest & (to_outside < width)], minlength=found)
+    boxes[near_outside > OUTER_SHARE * boxes[:, cv2.CC_STAT_AREA], cv2.CC_STAT_HEIGHT] = 0
+    return labels, boxes
+
+
+def _held(labels: np.ndarray, boxes: np.ndarray, outline: np.ndarray, reach: float,
+          inside_height: int) -> np.ndarray:
+    """Return the labels of the writing a frame goes round: within its outline's box (but for ``reach``:
+    a digit touching a frame keeps a bit of it; one written into a neighbour's loop, in touching
+    digits, reaches out of it) and at least FILLS of its inside's height tall."""
+    rows, columns = np.nonzero(outline)
+    boxes = boxes[labels]
+    return labels[(boxes[:, cv2.CC_STAT_TOP] >= rows.min() - reach)
+                  & (boxes[:, cv2.CC_STAT_TOP] + boxes[:, cv2.CC_STAT_HEIGHT] <= rows.max() + 1 + reach)
+                  & (boxes[:, cv2.CC_STAT_LEFT] >= columns.min() - reach)
+                  & (boxes[:, cv2.CC_STAT_LEFT] + boxes[:, cv2.CC_STAT_WIDTH] <= columns.max() + 1 + reach)
+                  & (boxes[:, cv2.CC_STAT_HEIGHT] >= FILLS * inside_height)]
 
 
 def _writing_at(hole: np.ndarray, ink_labels: np.ndarray, ink_boxes: np.ndarray, shortest: float) -> np.ndarray:
