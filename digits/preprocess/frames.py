@@ -8,15 +8,16 @@ import numpy as np
 from digits.preprocess.lines import typical_height
 from digits.preprocess.segment import Piece
 
-# A frame is a closed stroke round writing. It is at least this many digit heights tall (a
-# digit's own loop, a 0, is a digit tall)...
+# A frame is a closed stroke round writing. A first, cheap test: it is at least this many digit
+# heights tall (it is taller than the digits it holds; digits as tall pass, and are tested on)...
 FRAME_HEIGHT = 0.8
 # ...its inside at least this many digit heights tall, as a digit fits in it (a digit's loop,
 # into which a touching neighbour reaches, is shorter)...
 FRAME_INSIDE = 0.8
 # ...its ink at most this share of its box (an outline, not a blob)...
 FRAME_INK = 0.7
-# ...and what it encloses is mostly paper: its holes together at least this share of their box.
+# ...and what it encloses is largely paper: the paper of its inside at least this share of the
+# inside's box.
 FRAME_HOLE = 0.3
 # It encloses writing: ink inside it, apart from its own outline, at least this share of the
 # digits' height tall (a 0 encloses nothing, an 8 only where its strokes cross, a 9 drawn with a
