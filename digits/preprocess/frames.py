@@ -193,12 +193,12 @@ def _held(labels: np.ndarray, boxes: np.ndarray, outline: np.ndarray, reach: flo
     """Return the labels of the writing a frame goes round: within its outline's box (but for ``reach``:
     a digit touching a frame keeps a bit of it; one written into a neighbour's loop, in touching
     digits, reaches out of it) and at least FILLS of its inside's height tall."""
-    rows, columns = np.nonzero(outline)
+    top, left, bottom, right = _span(outline)
     boxes = boxes[labels]
-    return labels[(boxes[:, cv2.CC_STAT_TOP] >= rows.min() - reach)
-                  & (boxes[:, cv2.CC_STAT_TOP] + boxes[:, cv2.CC_STAT_HEIGHT] <= rows.max() + 1 + reach)
-                  & (boxes[:, cv2.CC_STAT_LEFT] >= columns.min() - reach)
-                  & (boxes[:, cv2.CC_STAT_LEFT] + boxes[:, cv2.CC_STAT_WIDTH] <= columns.max() + 1 + reach)
+    return labels[(boxes[:, cv2.CC_STAT_TOP] >= top - reach)
+                  & (boxes[:, cv2.CC_STAT_TOP] + boxes[:, cv2.CC_STAT_HEIGHT] <= bottom + reach)
+                  & (boxes[:, cv2.CC_STAT_LEFT] >= left - reach)
+                  & (boxes[:, cv2.CC_STAT_LEFT] + boxes[:, cv2.CC_STAT_WIDTH] <= right + reach)
                   & (boxes[:, cv2.CC_STAT_HEIGHT] >= FILLS * inside_height)]
 
 
@@ -214,8 +214,8 @@ def _writing_at(hole: np.ndarray, ink_labels: np.ndarray, ink_boxes: np.ndarray,
 
 def _span(region: np.ndarray) -> tuple[int, int, int, int]:
     """Return the box round a region's pixels: top, left, bottom and right (the last two past it)."""
-    rows, columns = np.nonzero(region)
-    return int(rows.min()), int(columns.min()), int(rows.max()) + 1, int(columns.max()) + 1
+    left, top, width, height = cv2.boundingRect(region.astype(np.uint8))
+    return top, left, top + height, left + width
 
 
 def _solidity(region: np.ndarray) -> float:
