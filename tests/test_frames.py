@@ -45,6 +45,32 @@ def test_a_ring_round_a_number_touching_its_digits_is_erased_and_the_digits_kept
     assert len(pieces) == 3 and all(64 <= piece.box.height <= 72 for piece in pieces)  # 67 as drawn
 
 
+def test_a_ring_touching_the_only_number_in_the_picture_is_erased():
+    # The 1s touch the ring, so ring and 1s are one piece and nothing else tells the digits' height.
+    mask = np.zeros((180, 340), np.uint8)
+    ones(mask, top=80)
+    cv2.ellipse(mask, (123, 80), (110, 58), 0, 0, 360, 255, 6)  # twice as tall as the 1s
+    assert len(find_pieces(mask)[0]) == 1
+    pieces, _labels = find_pieces(erased(mask))
+    assert len(pieces) == 3 and all(66 <= piece.box.height <= 72 for piece in pieces)  # 67 as drawn
+
+
+@pytest.mark.parametrize("draw", [
+    # a 0 drawn with the pen's overshoot running on into its loop
+    lambda mask: (cv2.ellipse(mask, (180, 75), (60, 45), 0, 0, 360, 255, 7),
+                  cv2.line(mask, (180, 30), (192, 65), 255, 7)),
+    # "100" with its 0s overlapping, the 1's foot running into the first
+    lambda mask: (cv2.ellipse(mask, (180, 75), (38, 40), 0, 0, 360, 255, 7),
+                  cv2.ellipse(mask, (244, 75), (38, 40), 0, 0, 360, 255, 7),
+                  cv2.line(mask, (80, 35), (86, 115), 255, 7), cv2.line(mask, (86, 115), (142, 95), 255, 7)),
+])
+def test_a_lone_looped_mark_holding_a_sliver_is_not_a_frame(draw):
+    mask = np.zeros((150, 360), np.uint8)
+    draw(mask)
+    assert len(find_pieces(mask)[0]) == 1
+    assert erased(mask) is mask
+
+
 def test_a_thin_printed_box_is_erased():
     mask = np.zeros((160, 320), np.uint8)
     ones(mask)

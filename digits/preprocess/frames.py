@@ -43,6 +43,16 @@ OTHERS = 0.3
 # A gap a hand leaves where a box's last side meets its first is closed before looking for
 # holes, up to this share of the digits' height.
 GAP = 0.15
+# A piece alone tells no digits' height: it is tried with its own, then, as a frame that the digits
+# it holds touch (so they are part of it), with this share of its own. Then its inside spans at
+# least ALONE_SPAN of its width (a digit's loop, into which a touching neighbour reaches, spans a
+# fraction of the digits it is one of), and the writing it holds, which touches it, fills it as
+# snugly: at least ALONE_HELD of the inside's width (the overshoot of a drawn 0 into its loop, or
+# two overlapping 0s, hold a sliver) and ALONE_FILLS of its height (a smiley's mouth).
+ALONE = 0.5
+ALONE_SPAN = 0.8
+ALONE_HELD = 0.5
+ALONE_FILLS = 0.6
 
 
 def erase_frames(mask: np.ndarray, pieces: list[Piece], labels: np.ndarray) -> np.ndarray:
@@ -75,11 +85,15 @@ def _erase(mask: np.ndarray, candidates: list[Piece], labels: np.ndarray, pieces
         if h < FRAME_HEIGHT * height or min(w, h) < 16 or piece.area > FRAME_INK * w * h:
             continue
         # The writing's height without this piece (where it is a frame, it is taller than any digit),
-        # and without marks far smaller (a line under it, specks); alone, its own height.
+        # and without marks far smaller (a line under it, specks); alone, its own, then ALONE of it.
         others = heights[(labels_of != piece.label) & (heights >= OTHERS * h)]
         own = np.where(labels[y:y + h, x:x + w] == piece.label, 255, 0).astype(np.uint8)
-        outline = _outline(own, mask[y:y + h, x:x + w], typical_height(others) if len(others) else h)
-        if outline is None:
+        guesses = [(typical_height(others), False)] if len(others) else [(h, False), (ALONE * h, True)]
+        for digit_height, alone in guesses:
+            outline = _outline(own, mask[y:y + h, x:x + w], digit_height, alone)
+            if outline is not None:
+                break
+        else:
             continue
         if erased is mask:
             erased = mask.copy()
@@ -87,10 +101,11 @@ def _erase(mask: np.ndarray, candidates: list[Piece], labels: np.ndarray, pieces
     return erased
 
 
-def _outline(own: np.ndarray, ink: np.ndarray, height: float) -> np.ndarray | None:
+def _outline(own: np.ndarray, ink: np.ndarray, height: float, alone: bool = False) -> np.ndarray | None:
     """Return the pixels of a piece that frame other writing (box-local), or None where it frames none.
 
-    ``own``: the piece's mask (uint8) in its box; ``ink``: all ink in that box.
+    ``own``: the piece's mask (uint8) in its box; ``ink``: all ink in that box; ``height``: the
+    digits'; ``alone``: the height is a guess (ALONE), so the frame is held to what it frames.
     """
     found = _holes(own, height)
     if found is None:
@@ -108,6 +123,8 @@ def _outline(own: np.ndarray, ink: np.ndarray, height: float) -> np.ndarray | No
         return None
     top, left = min(spans[index][0] for index in framing), min(spans[index][1] for index in framing)
     bottom, right = max(spans[index][2] for index in framing), max(spans[index][3] for index in framing)
+    if alone and right - left < ALONE_SPAN * own.shape[1]:
+        return None
     inside = np.logical_or.reduce([regions[index] for index in framing])
     if np.count_nonzero(inside) < FRAME_HOLE * (bottom - top) * (right - left):
         return None
@@ -121,8 +138,10 @@ def _outline(own: np.ndarray, ink: np.ndarray, height: float) -> np.ndarray | No
     if np.count_nonzero(outline & near) < BESIDE * np.count_nonzero(outline):
         return None
     held = _held(np.unique(np.concatenate([writing[index] for index in framing])), rest_boxes, outline, reach,
-                 bottom - top)
+                 (ALONE_FILLS if alone else FILLS) * (bottom - top))
     if not len(held) or _solidity(outline | inside | np.isin(rest_labels, held)) < SOLIDITY:
+        return None
+    if alone and _width_of(rest_boxes[held]) < ALONE_HELD * (right - left):
         return None
     outline = outline[1:-1, 1:-1]
     # What is left of the piece and small is the frame's too: a corner, the double stroke where
@@ -189,17 +208,17 @@ def _apart_from_the_outline(ink: np.ndarray, edge: np.ndarray, to_outside: np.nd
 
 
 def _held(labels: np.ndarray, boxes: np.ndarray, outline: np.ndarray, reach: float,
-          inside_height: int) -> np.ndarray:
+          shortest: float) -> np.ndarray:
     """Return the labels of the writing a frame goes round: within its outline's box (but for ``reach``:
     a digit touching a frame keeps a bit of it; one written into a neighbour's loop, in touching
-    digits, reaches out of it) and at least FILLS of its inside's height tall."""
+    digits, reaches out of it) and at least ``shortest`` tall (a share of its inside's height)."""
     top, left, bottom, right = _span(outline)
     boxes = boxes[labels]
     return labels[(boxes[:, cv2.CC_STAT_TOP] >= top - reach)
                   & (boxes[:, cv2.CC_STAT_TOP] + boxes[:, cv2.CC_STAT_HEIGHT] <= bottom + reach)
                   & (boxes[:, cv2.CC_STAT_LEFT] >= left - reach)
                   & (boxes[:, cv2.CC_STAT_LEFT] + boxes[:, cv2.CC_STAT_WIDTH] <= right + reach)
-                  & (boxes[:, cv2.CC_STAT_HEIGHT] >= FILLS * inside_height)]
+                  & (boxes[:, cv2.CC_STAT_HEIGHT] >= shortest)]
 
 
 def _writing_at(hole: np.ndarray, ink_labels: np.ndarray, ink_boxes: np.ndarray, shortest: float) -> np.ndarray:
@@ -210,6 +229,12 @@ def _writing_at(hole: np.ndarray, ink_labels: np.ndarray, ink_boxes: np.ndarray,
     found = np.unique(ink_labels[window][near])
     found = found[found > 0]
     return found[ink_boxes[found, cv2.CC_STAT_HEIGHT] >= shortest]
+
+
+def _width_of(boxes: np.ndarray) -> int:
+    """Return the width of the box round connected components' boxes (cv2 stats rows)."""
+    lefts = boxes[:, cv2.CC_STAT_LEFT]
+    return int((lefts + boxes[:, cv2.CC_STAT_WIDTH]).max() - lefts.min())
 
 
 def _span(region: np.ndarray) -> tuple[int, int, int, int]:
