@@ -107,6 +107,10 @@ def _outline(own: np.ndarray, ink: np.ndarray, height: float, alone: bool = Fals
     ``own``: the piece's mask (uint8) in its box; ``ink``: all ink in that box; ``height``: the
     digits'; ``alone``: the height is a guess (ALONE), so the frame is held to what it frames.
     """
+    # A quick test first, as most lone pieces are single digits: the holes as drawn span about as
+    # much as the inside (the closing below may join them across at most its width on either side).
+    if alone and _holes_span(own) < ALONE_SPAN * own.shape[1] - 2 * GAP * height - 2:
+        return None
     found = _holes(own, height)
     if found is None:
         return None
@@ -150,6 +154,14 @@ def _outline(own: np.ndarray, ink: np.ndarray, height: float, alone: bool = Fals
                                                                    connectivity=8)
     small = np.flatnonzero(boxes[:, cv2.CC_STAT_HEIGHT] < REMNANT * rest_boxes[held, cv2.CC_STAT_HEIGHT].max())
     return outline | np.isin(left_over, small[small > 0])
+
+
+def _holes_span(own: np.ndarray) -> int:
+    """Return the width the piece's holes span together, as drawn (0 where it has none)."""
+    contours, hierarchy = cv2.findContours(own, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = [cv2.boundingRect(contour) for contour, links in zip(contours, hierarchy[0], strict=True)
+             if links[3] >= 0]
+    return max(x + w for x, _, w, _ in boxes) - min(x for x, _, _, _ in boxes) if boxes else 0
 
 
 def _holes(own: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray, list[int]] | None:
