@@ -49,7 +49,7 @@ def test_a_ring_touching_the_only_number_in_the_picture_is_erased():
     # The 1s touch the ring, so ring and 1s are one piece and nothing else tells the digits' height.
     mask = np.zeros((180, 340), np.uint8)
     ones(mask, top=80)
-    cv2.ellipse(mask, (123, 80), (110, 58), 0, 0, 360, 255, 6)  # twice as tall as the 1s
+    cv2.ellipse(mask, (123, 80), (110, 58), 0, 0, 360, 255, 6)  # nearly twice as tall as the 1s
     assert len(find_pieces(mask)[0]) == 1
     pieces, _labels = find_pieces(erased(mask))
     assert len(pieces) == 3 and all(66 <= piece.box.height <= 72 for piece in pieces)  # 67 as drawn

@@ -159,9 +159,10 @@ def _outline(own: np.ndarray, ink: np.ndarray, height: float, alone: bool = Fals
 def _holes_span(own: np.ndarray) -> int:
     """Return the width the piece's holes span together, as drawn (0 where it has none)."""
     contours, hierarchy = cv2.findContours(own, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    # A hole's contour has a parent; boundingRect gives x, y, width, height, as cv2's stats rows do.
     boxes = [cv2.boundingRect(contour) for contour, links in zip(contours, hierarchy[0], strict=True)
              if links[3] >= 0]
-    return max(x + w for x, _, w, _ in boxes) - min(x for x, _, _, _ in boxes) if boxes else 0
+    return _width_of(np.array(boxes)) if boxes else 0
 
 
 def _holes(own: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray, list[int]] | None:
