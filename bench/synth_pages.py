@@ -144,10 +144,10 @@ def _frame(ink: np.ndarray, spans: list[tuple[int, int]], baseline: int, slope: 
            brush: int | None, rng: np.random.Generator) -> None:
     """Draw a box or a ring round each span, in place: a little above the tallest digits and under the
     baseline (touching the digits or clear of them), with the pen's or the brush's width."""
-    for left, right in spans:
+    for start, end in spans:
         thickness = brush if brush is not None else max(1, int(round(rng.uniform(0.06, 0.12) * height)))
         top, bottom = -rng.uniform(1.15, 1.35) * height, rng.uniform(0.15, 0.3) * height
-        left, right = left - rng.uniform(0.15, 0.5) * height, right + rng.uniform(0.15, 0.5) * height
+        left, right = start - rng.uniform(0.15, 0.5) * height, end + rng.uniform(0.15, 0.5) * height
         if rng.random() < 0.5:  # a box, its corners where a hand puts them
             corners = [(x + rng.normal(0, 0.04) * height, baseline + slope * x + y + rng.normal(0, 0.04) * height)
                        for x, y in ((left, top), (right, top), (right, bottom), (left, bottom))]
